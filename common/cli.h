@@ -1,0 +1,31 @@
+/* cli: what every command does first (become the cluster owner, open the log) and last. */
+#ifndef SEGRECOVER_CLI_H
+#define SEGRECOVER_CLI_H
+
+#include <stdbool.h>
+
+#include "log.h"
+
+#define SEGRECOVER_VERSION "0.1.0"
+
+/* Greenplum's exit codes. */
+#define EXIT_OK 0
+#define EXIT_FAILED 1   /* the work failed, or something needs attention */
+#define EXIT_USAGE 2    /* bad arguments, configuration or environment */
+#define EXIT_ABORTED 4  /* the user answered no */
+
+/*
+ * Switch from root to the cluster owner, then open ~/gpAdminLogs/PROGRAM_YYYYMMDD.log (or logdir)
+ * and log "Starting PROGRAM with args: ...". Returns EXIT_OK or an exit code after printing why.
+ */
+int cli_start(const char *program, int argc, char **argv, const char *logdir,
+	      enum log_verbosity verbosity);
+
+/* Parse a decimal integer option within [min, max]; false (and a message printed) otherwise. */
+bool cli_parse_int(const char *program, const char *option, const char *text, long min, long max,
+		   long *out);
+
+/* "gpstate: error: <msg>" on stderr plus a hint to use --help; returns EXIT_USAGE. */
+int cli_usage_error(const char *program, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

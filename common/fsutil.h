@@ -1,0 +1,55 @@
+/* fsutil: durable file operations and the data-directory checks every strategy relies on. */
+#ifndef SEGRECOVER_FSUTIL_H
+#define SEGRECOVER_FSUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "errbuf.h"
+
+int fsync_fd(int fd, const char *path, struct errbuf *err);
+int fsync_path(const char *path, bool is_dir, struct errbuf *err);
+/* fsync PATH's parent directory, so that a create or rename inside it is durable. */
+int fsync_parent(const char *path, struct errbuf *err);
+/*
+ * fsync every file and directory under ROOT (not following symlinks, except that pg_wal and
+ * pg_tblspc/<oid> links are entered, as PostgreSQL's fsync_pgdata does). A first pass asks the
+ * kernel to start writeback of everything, so the fsync pass mostly waits for I/O in flight.
+ */
+int fsync_tree(const char *root, struct errbuf *err);
+
+int mkdir_p(const char *path, mode_t mode, struct errbuf *err);
+
+/* Remove PATH and everything below it, never following symlinks (a link is removed, not its target). */
+int remove_tree(const char *path, struct errbuf *err);
+/* Remove everything inside DIR except the names in KEEP (NULL-terminated); DIR stays. */
+int empty_directory(const char *dir, const char *const *keep, struct errbuf *err);
+
+/*
+ * True when a relative path from an archive or a remote list can be written under a target:
+ * not empty, not absolute, no ".." component.
+ */
+bool path_is_safe_relative(const char *path);
+
+bool path_exists(const char *path);
+bool dir_is_empty(const char *path);
+/* A PostgreSQL data directory: has PG_VERSION and global/. */
+bool is_pg_datadir(const char *path);
+
+/*
+ * Is a postmaster running in DATADIR? Reads postmaster.pid and checks that the process lives
+ * and is a postgres process. *pid is set when one is found.
+ */
+bool postmaster_running(const char *datadir, pid_t *pid);
+
+/* Write a whole small file durably: temp file, fsync, rename, fsync directory. */
+int write_file_durable(const char *path, const void *data, size_t len, mode_t mode,
+		       struct errbuf *err);
+/* Read a whole small file (NUL-terminated); *data is malloc'd. */
+int read_small_file(const char *path, char **data, size_t *len, struct errbuf *err);
+
+/* Join two path parts with exactly one slash; malloc'd. */
+char *path_join(const char *a, const char *b);
+
+#endif

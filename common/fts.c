@@ -1,0 +1,392 @@
+#include "fts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pgconn.h"
+#include "replication.h"
+
+/* What one connection attempt (with retries) learned about an instance. */
+struct probe {
+	PGconn *conn;     /* open when alive */
+	bool alive;
+	bool busy;        /* postmaster answers but refuses connections: starting, in recovery */
+	bool in_recovery; /* pg_is_in_recovery() */
+	struct errbuf err;
+};
+
+const char *fts_verdict_name(enum fts_verdict v)
+{
+	switch (v) {
+	case FTS_PAIR_IN_SYNC:
+		return "in sync";
+	case FTS_PAIR_MIRROR_DOWN:
+		return "mirror down";
+	case FTS_PAIR_FAILED_OVER:
+		return "failed over";
+	case FTS_PAIR_DOUBLE_FAULT:
+		return "double fault";
+	case FTS_PAIR_UNCHANGED:
+		return "unchanged";
+	case FTS_PAIR_ERROR:
+		return "error";
+	}
+	return "?";
+}
+
+static void probe_instance(const struct segment *seg, const struct fts_options *opts,
+			   int attempts, struct probe *pr)
+{
+	memset(pr, 0, sizeof(*pr));
+	for (int i = 0; i < attempts; i++) {
+		char *value = NULL;
+
+		if (i > 0)
+			usleep((useconds_t) opts->retry_delay_ms * 1000);
+		pr->conn = pg_connect_segment(seg, opts->connect_timeout, false, &pr->err);
+		if (pr->conn == NULL) {
+			pr->busy = strcmp(pg_last_connect_sqlstate(), "57P03") == 0;
+			log_debug("probe of " SEG_FMT " attempt %d/%d failed: %s", SEG_ARGS(seg), i + 1,
+				  attempts, pr->err.msg);
+			continue;
+		}
+		if (pg_query_value(pr->conn, "SELECT pg_is_in_recovery()", 0, NULL, &value,
+				   &pr->err) != 0) {
+			PQfinish(pr->conn);
+			pr->conn = NULL;
+			continue;
+		}
+		pr->alive = true;
+		pr->busy = false;
+		pr->in_recovery = value && value[0] == 't';
+		free(value);
+		return;
+	}
+	if (attempts > 1 && !pr->busy)
+		log_debug("FTS max (%d) retries exhausted for " SEG_FMT, attempts, SEG_ARGS(seg));
+}
+
+static void probe_done(struct probe *pr)
+{
+	PQfinish(pr->conn);
+	pr->conn = NULL;
+}
+
+static enum fts_verdict fail(struct errbuf *err, const char *fmt, const char *detail)
+{
+	errbuf_set(err, fmt, detail);
+	return FTS_PAIR_ERROR;
+}
+
+/* Primary unreachable: promote the mirror if it was in sync, otherwise a double fault. */
+static enum fts_verdict handle_dead_primary(PGconn *coord, const struct segment *p,
+					    const struct segment *m, const struct fts_options *opts,
+					    const struct probe *pp, struct errbuf *err)
+{
+	struct probe mp;
+	char *ok = NULL;
+	enum fts_verdict verdict = FTS_PAIR_ERROR;
+
+	if (m == NULL || m->status != STATUS_UP || m->mode != MODE_SYNCED) {
+		log_critical("FTS double fault detected (content=%d) primary dbid=%d, mirror dbid=%d: "
+			     "primary " SEG_FMT " is unreachable (%s) and its mirror is %s; not "
+			     "failing over. Bring the primary back (pg_ctl start -D %s) or recover "
+			     "the content from a backup",
+			     p->content, p->dbid, m ? m->dbid : -1, SEG_ARGS(p), pp->err.msg,
+			     m == NULL ? "not configured"
+			     : m->status != STATUS_UP ? "down"
+						      : "not in sync (it may lack committed data)",
+			     p->datadir);
+		errbuf_set(err, "double fault on content %d", p->content);
+		return FTS_PAIR_DOUBLE_FAULT;
+	}
+	probe_instance(m, opts, opts->retries, &mp);
+	if (!mp.alive) {
+		log_critical("FTS double fault detected (content=%d) primary dbid=%d, mirror dbid=%d: "
+			     "primary " SEG_FMT " is unreachable (%s) and so is its mirror " SEG_FMT
+			     " (%s); not failing over",
+			     p->content, p->dbid, m->dbid, SEG_ARGS(p), pp->err.msg, SEG_ARGS(m),
+			     mp.err.msg);
+		errbuf_set(err, "double fault on content %d", p->content);
+		probe_done(&mp);
+		return FTS_PAIR_DOUBLE_FAULT;
+	}
+	log_warning("primary " SEG_FMT " of content %d is unreachable (%s); promoting its mirror "
+		    SEG_FMT,
+		    SEG_ARGS(p), p->content, pp->err.msg, SEG_ARGS(m));
+	if (mp.in_recovery) {
+		/*
+		 * No commit may wait for a mirror that will not exist: synchronous replication off
+		 * before the promotion (ALTER SYSTEM works on a standby), then promote and wait.
+		 */
+		if (syncrep_set(mp.conn, false, opts->sync_timeout, err) != 0) {
+			errbuf_prefix(err, "mirror " SEG_FMT, SEG_ARGS(m));
+			goto out;
+		}
+		if (pg_query_value(mp.conn, "SELECT pg_promote(true, 60)", 0, NULL, &ok, err) != 0 ||
+		    ok == NULL || ok[0] != 't') {
+			if (errbuf_empty(err) || (ok && ok[0] != 't'))
+				errbuf_set(err, "pg_promote() did not finish within 60 s");
+			errbuf_prefix(err, "cannot promote mirror " SEG_FMT, SEG_ARGS(m));
+			goto out;
+		}
+	} else {
+		log_info("mirror " SEG_FMT " already runs as a primary; completing the failover in "
+			 "the catalog",
+			 SEG_ARGS(m));
+	}
+	/*
+	 * PostgreSQL 15 shows the new timeline in pg_control only after a checkpoint; an
+	 * incremental recovery of the old primary reads it there. The slot keeps the WAL from the
+	 * timeline switch on for the mirror to come.
+	 */
+	if (pg_exec(mp.conn, "CHECKPOINT", 0, NULL, err) != 0 || slot_ensure(mp.conn, false, err) != 0) {
+		errbuf_prefix(err, "promoted mirror " SEG_FMT, SEG_ARGS(m));
+		goto out;
+	}
+	{
+		struct catalog_change changes[2] = {
+			{ .expect = p, .role = ROLE_MIRROR, .status = STATUS_DOWN, .mode = MODE_NOT_SYNCED,
+			  .history = "FTS: primary unreachable; marked down, now a mirror" },
+			{ .expect = m, .role = ROLE_PRIMARY, .mode = MODE_NOT_SYNCED,
+			  .history = "FTS: mirror promoted to primary" },
+		};
+
+		if (catalog_apply(coord, changes, 2, err) != 0) {
+			errbuf_prefix(err, "mirror " SEG_FMT " was promoted but the catalog was not "
+					   "updated; run gpfts --once again to record it",
+				      SEG_ARGS(m));
+			goto out;
+		}
+	}
+	log_warning("content %d failed over: " SEG_FMT " is now the primary; " SEG_FMT
+		    " is marked down (recover it with gprecoverseg)",
+		    p->content, SEG_ARGS(m), SEG_ARGS(p));
+	verdict = FTS_PAIR_FAILED_OVER;
+out:
+	free(ok);
+	probe_done(&mp);
+	return verdict;
+}
+
+/* Is the mirror, seen from both ends, streaming from this primary? */
+static bool mirror_streams(PGconn *primary, const struct segment *m, const struct fts_options *opts,
+			   int attempts, struct walsender_state *ws, struct errbuf *err)
+{
+	for (int i = 0; i < attempts; i++) {
+		if (i > 0)
+			usleep((useconds_t) opts->retry_delay_ms * 1000);
+		if (walsender_query(primary, ws, err) != 0)
+			return false;
+		if (ws->present && strcmp(ws->state, "streaming") == 0) {
+			struct probe mp;
+			char *status = NULL;
+			bool streaming = false;
+
+			/* The walsender could be a stale connection: ask the mirror too. */
+			probe_instance(m, opts, 1, &mp);
+			if (mp.alive && mp.in_recovery &&
+			    pg_query_value(mp.conn, "SELECT status FROM pg_stat_wal_receiver", 0, NULL,
+					   &status, err) == 0)
+				streaming = status && strcmp(status, "streaming") == 0;
+			free(status);
+			probe_done(&mp);
+			if (streaming)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Turn synchronous replication on and record the pair (and a new location) as up and in sync. */
+static enum fts_verdict mark_in_sync(PGconn *coord, PGconn *primary, const struct segment *p,
+				     const struct segment *m, const struct segment *m_where,
+				     const struct fts_options *opts, const struct fts_relocation *rel,
+				     struct errbuf *err)
+{
+	struct catalog_change changes[2] = {
+		{ .expect = p, .mode = MODE_SYNCED, .history = "FTS: mirror in sync" },
+		{ .expect = m, .status = STATUS_UP, .mode = MODE_SYNCED,
+		  .history = "FTS: mirror up and in sync" },
+	};
+
+	if (syncrep_set(primary, true, opts->sync_timeout, err) != 0) {
+		errbuf_prefix(err, "primary " SEG_FMT, SEG_ARGS(p));
+		return FTS_PAIR_ERROR;
+	}
+	if (rel && rel->dbid == m->dbid) {
+		changes[1].hostname = rel->hostname;
+		changes[1].address = rel->address;
+		changes[1].port = rel->port;
+		changes[1].datadir = rel->datadir;
+		changes[1].history = "gprecoverseg: mirror recovered to a new location, up and in sync";
+	}
+	if (catalog_apply(coord, changes, 2, err) != 0)
+		return FTS_PAIR_ERROR;
+	log_info("content %d: mirror " SEG_FMT " is up and in sync with primary " SEG_FMT
+		 "; synchronous replication is on",
+		 p->content, SEG_ARGS(m_where), SEG_ARGS(p));
+	return FTS_PAIR_IN_SYNC;
+}
+
+enum fts_verdict fts_probe_content(PGconn *coord, const struct catalog *cat, int content,
+				   const struct fts_options *opts, const struct fts_relocation *rel,
+				   struct errbuf *err)
+{
+	const struct segment *p = catalog_acting(cat, content, ROLE_PRIMARY);
+	const struct segment *m = catalog_acting(cat, content, ROLE_MIRROR);
+	struct segment relocated;
+	const struct segment *m_where = m;
+	struct probe pp;
+	struct walsender_state ws;
+	enum fts_verdict verdict = FTS_PAIR_ERROR;
+	bool sync_on;
+
+	errbuf_clear(err);
+	if (p == NULL)
+		return fail(err, "%s", "the content has no primary in gp_segment_configuration");
+	/* A relocated mirror is probed where it lives now. */
+	if (m && rel && rel->dbid == m->dbid) {
+		relocated = *m;
+		relocated.hostname = (char *) rel->hostname;
+		relocated.address = (char *) rel->address;
+		relocated.port = rel->port;
+		relocated.datadir = (char *) rel->datadir;
+		m_where = &relocated;
+	}
+	probe_instance(p, opts, opts->retries, &pp);
+	if (!pp.alive) {
+		if (pp.busy) {
+			log_info("primary " SEG_FMT " is starting up or in crash recovery; not marking it "
+				 "down",
+				 SEG_ARGS(p));
+			verdict = FTS_PAIR_UNCHANGED;
+		} else {
+			verdict = handle_dead_primary(coord, p, m, opts, &pp, err);
+		}
+		goto out;
+	}
+	if (pp.in_recovery) {
+		errbuf_set(err, "content %d: " SEG_FMT " is recorded as the primary but runs as a "
+				"standby; check gp_segment_configuration",
+			   content, SEG_ARGS(p));
+		goto out;
+	}
+	if (m == NULL) {
+		verdict = FTS_PAIR_UNCHANGED;
+		goto out;
+	}
+	if (m->status == STATUS_UP && m->mode == MODE_SYNCED) {
+		if (mirror_streams(pp.conn, m, opts, opts->retries, &ws, err)) {
+			if (syncrep_is_on(pp.conn, &sync_on, err) != 0)
+				goto out;
+			if (!sync_on) {
+				log_warning("content %d: synchronous replication was off on primary " SEG_FMT
+					    " although its mirror is in sync; turning it on",
+					    content, SEG_ARGS(p));
+				if (syncrep_set(pp.conn, true, opts->sync_timeout, err) != 0)
+					goto out;
+			}
+			verdict = FTS_PAIR_IN_SYNC;
+			goto out;
+		}
+		if (!errbuf_empty(err))
+			goto out;
+		{
+			struct catalog_change changes[2] = {
+				{ .expect = m, .status = STATUS_DOWN, .mode = MODE_NOT_SYNCED,
+				  .history = "FTS: mirror not streaming; marked down" },
+				{ .expect = p, .mode = MODE_NOT_SYNCED,
+				  .history = "FTS: mirror down; primary continues alone" },
+			};
+
+			/* Record first, then let commits go on without the mirror (Greenplum's order). */
+			if (catalog_apply(coord, changes, 2, err) != 0)
+				goto out;
+		}
+		log_warning("content %d: mirror " SEG_FMT " is not streaming from primary " SEG_FMT
+			    "; marked down",
+			    content, SEG_ARGS(m), SEG_ARGS(p));
+		if (syncrep_set(pp.conn, false, opts->sync_timeout, err) != 0) {
+			errbuf_prefix(err, "primary " SEG_FMT, SEG_ARGS(p));
+			goto out;
+		}
+		log_info("content %d: synchronous replication is off on primary " SEG_FMT
+			 " so that its commits go on",
+			 content, SEG_ARGS(p));
+		verdict = FTS_PAIR_MIRROR_DOWN;
+		goto out;
+	}
+	/* The mirror is recorded down or not in sync: has it come back? */
+	if (mirror_streams(pp.conn, m_where, opts, 1, &ws, err)) {
+		verdict = mark_in_sync(coord, pp.conn, p, m, m_where, opts, rel, err);
+		goto out;
+	}
+	if (!errbuf_empty(err))
+		goto out;
+	if (syncrep_is_on(pp.conn, &sync_on, err) != 0)
+		goto out;
+	if (sync_on) {
+		if (syncrep_set(pp.conn, false, opts->sync_timeout, err) != 0)
+			goto out;
+		log_info("content %d: synchronous replication turned off on primary " SEG_FMT
+			 " (its mirror " SEG_FMT " is down)",
+			 content, SEG_ARGS(p), SEG_ARGS(m));
+	}
+	verdict = FTS_PAIR_MIRROR_DOWN;
+out:
+	probe_done(&pp);
+	return verdict;
+}
+
+int fts_probe_all(PGconn *coord, const struct fts_options *opts, struct fts_summary *summary,
+		  struct errbuf *err)
+{
+	struct catalog cat;
+	int ncontents;
+
+	memset(summary, 0, sizeof(*summary));
+	if (catalog_load(coord, &cat, err) != 0)
+		return -1;
+	if (catalog_validate(&cat, err) != 0) {
+		catalog_free(&cat);
+		return -1;
+	}
+	ncontents = catalog_ncontents(&cat);
+	for (int c = 0; c < ncontents; c++) {
+		struct errbuf perr;
+		const struct segment *m = catalog_acting(&cat, c, ROLE_MIRROR);
+		bool before_in_sync = m && m->status == STATUS_UP && m->mode == MODE_SYNCED;
+		enum fts_verdict v = fts_probe_content(coord, &cat, c, opts, NULL, &perr);
+
+		summary->contents++;
+		switch (v) {
+		case FTS_PAIR_ERROR:
+			summary->errors++;
+			log_error("content %d: %s", c, perr.msg);
+			break;
+		case FTS_PAIR_DOUBLE_FAULT:
+			summary->double_faults++;
+			break;
+		case FTS_PAIR_FAILED_OVER:
+			summary->changes++;
+			break;
+		case FTS_PAIR_MIRROR_DOWN:
+			if (before_in_sync)
+				summary->changes++;
+			break;
+		case FTS_PAIR_IN_SYNC:
+			if (!before_in_sync)
+				summary->changes++;
+			break;
+		case FTS_PAIR_UNCHANGED:
+			break;
+		}
+		log_debug("content %d: %s", c, fts_verdict_name(v));
+	}
+	catalog_free(&cat);
+	return 0;
+}
