@@ -1,0 +1,36 @@
+/*
+ * agentproto: the machine-readable lines gpsegrecovery prints on stdout and gprecoverseg reads:
+ *   @phase dbid=3 name=copy
+ *   @progress dbid=3 done=1048576 total=2097152
+ *   @done dbid=3 bytes=1048576 seconds=4.210
+ *   @error dbid=3 step=copy msg=<the rest of the line>
+ * Any other line is ordinary output.
+ */
+#ifndef SEGRECOVER_AGENTPROTO_H
+#define SEGRECOVER_AGENTPROTO_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+enum agent_kind { AGENT_PHASE, AGENT_PROGRESS, AGENT_DONE, AGENT_ERROR };
+
+struct agent_line {
+	enum agent_kind kind;
+	int dbid;
+	char name[64];   /* phase name, or the failed step of an error */
+	uint64_t done;   /* progress: bytes done; done: bytes copied */
+	uint64_t total;  /* progress: bytes expected (0 unknown) */
+	double seconds;  /* done: wall time */
+	char msg[1536];  /* error message */
+};
+
+/* 0 when LINE (without its newline) is a protocol line, -1 otherwise. */
+int agentproto_parse(const char *line, struct agent_line *out);
+
+void agentproto_phase(FILE *out, int dbid, const char *name);
+void agentproto_progress(FILE *out, int dbid, uint64_t done, uint64_t total);
+void agentproto_done(FILE *out, int dbid, uint64_t bytes, double seconds);
+/* Newlines in the message are folded into spaces so that it stays one line. */
+void agentproto_error(FILE *out, int dbid, const char *step, const char *msg);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * dispatch: run one gpsegrecovery per plan row (at most -B at once, -b per host), follow their
+ * progress, and once a copy is done wait until the mirror is in sync and have the probe logic
+ * record it. Interrupted or failed rows are reported, never retried silently.
+ */
+#ifndef SEGRECOVER_DISPATCH_H
+#define SEGRECOVER_DISPATCH_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "exec.h"
+#include "plan.h"
+#include "recoverseg_options.h"
+#include "strbuf.h"
+
+enum run_state {
+	RUN_PENDING,
+	RUN_COPYING,   /* gpsegrecovery runs */
+	RUN_SYNCING,   /* copied and started; waiting for the probe to see it in sync */
+	RUN_DONE,
+	RUN_FAILED,
+};
+
+struct run_row {
+	struct plan_row *plan;
+	enum run_state state;
+	char phase[64];
+	uint64_t done, total;     /* bytes of the copy */
+	double t_start, t_copy_start, t_end;
+	uint64_t bytes;
+	char step[64];            /* the failed step */
+	char error[2048];
+	bool fell_back;           /* an incremental attempt failed and a full one replaced it */
+	char first_strategy[256];
+	/* private to dispatch */
+	struct child child;
+	struct strbuf out, errout;
+	bool saw_done;
+	double sync_deadline;
+	double next_sync_probe;
+};
+
+struct dispatch {
+	PGconn *coordinator;
+	const char *coordinator_datadir;
+	const struct recoverseg_options *opts;
+	const char *progress_file; /* recovery_progress.file, or NULL */
+	struct run_row *rows;
+	size_t nrows;
+	int sync_timeout_s;
+};
+
+/* Run every row to the end (done or failed). Returns the number of rows not done. */
+size_t dispatch_run(struct dispatch *d);
+
+/* Ask running gpsegrecovery processes to stop (SIGINT/SIGTERM to gprecoverseg). */
+void dispatch_interrupt(void);
+
+void dispatch_init(struct dispatch *d, struct plan *plan);
+void dispatch_free(struct dispatch *d);
+
+#endif

@@ -1,0 +1,286 @@
+/*
+ * gprecoverseg: brings failed segment instances back as mirrors. Reads the catalog, plans,
+ * confirms, runs one gpsegrecovery per failed instance (at most -B at once), shows progress,
+ * waits until each pair is in sync and has the probe logic record it.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "cli.h"
+#include "coordinator.h"
+#include "dispatch.h"
+#include "fsutil.h"
+#include "log.h"
+#include "pidlock.h"
+#include "plan.h"
+#include "primaryhba.h"
+#include "recoverconf.h"
+#include "recoverseg_options.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+static const char program[] = "gprecoverseg";
+
+static void on_interrupt(int sig)
+{
+	(void) sig;
+	dispatch_interrupt();
+}
+
+static bool confirm(const char *question)
+{
+	char answer[64];
+
+	printf("%s Yy|Nn (default=N):\n> ", question);
+	fflush(stdout);
+	if (fgets(answer, sizeof(answer), stdin) == NULL)
+		return false;
+	return answer[0] == 'y' || answer[0] == 'Y';
+}
+
+static int write_sample_config(const struct plan *plan, const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct errbuf err;
+	int rc;
+
+	strbuf_init(&sb, 256);
+	for (size_t i = 0; i < plan->nrows; i++) {
+		recoverconf_format_line(&sb, plan->rows[i].failed,
+					plan->rows[i].relocated ? &plan->rows[i].target : NULL);
+		strbuf_addch(&sb, '\n');
+	}
+	rc = write_file_durable(path, sb.buf, sb.len, 0644, &err);
+	strbuf_release(&sb);
+	if (rc != 0) {
+		log_error("cannot write the configuration file: %s", err.msg);
+		return EXIT_USAGE;
+	}
+	log_info("Configuration file output to %s successfully.", path);
+	return EXIT_OK;
+}
+
+static void human_bytes(uint64_t bytes, char *buf, size_t len)
+{
+	if (bytes >= 1000000000ULL)
+		snprintf(buf, len, "%.2f GB", (double) bytes / 1e9);
+	else if (bytes >= 1000000ULL)
+		snprintf(buf, len, "%.1f MB", (double) bytes / 1e6);
+	else
+		snprintf(buf, len, "%llu kB", (unsigned long long) bytes / 1000);
+}
+
+static int summarize(const struct dispatch *d)
+{
+	size_t failed = 0, incremental_failed = 0;
+
+	log_info("Recovery summary");
+	log_info("   %-8s %-24s %-6s %-13s %9s %10s  %s", "dbid", "host", "port", "type", "time",
+		 "copied", "result");
+	for (size_t i = 0; i < d->nrows; i++) {
+		const struct run_row *r = &d->rows[i];
+		char bytes[32], type[96];
+		double secs = (r->t_end > 0 ? r->t_end : r->t_start) - r->t_start;
+
+		human_bytes(r->bytes, bytes, sizeof(bytes));
+		snprintf(type, sizeof(type), "%s%s", plan_type_label(r->plan->strategy),
+			 r->fell_back ? " (fallback)" : "");
+		log_info("   %-8d %-24s %-6d %-13s %8.1fs %10s  %s", r->plan->target.dbid,
+			 r->plan->target.hostname, r->plan->target.port, type, secs, bytes,
+			 r->state == RUN_DONE ? "up and in sync" : "FAILED");
+		if (r->fell_back)
+			log_info("   %-8s incremental recovery failed first; a full copy replaced it", "");
+		if (r->state != RUN_DONE) {
+			failed++;
+			if (strcmp(r->plan->strategy, "incremental") == 0)
+				incremental_failed++;
+		}
+	}
+	if (failed == 0) {
+		log_info("********************************");
+		log_info("Segments successfully recovered.");
+		log_info("********************************");
+		log_info("Recovered mirror segments are up and in sync with their primaries.");
+		log_info("Use 'gpstate -e' to check the cluster, and 'gprecoverseg -r' to return "
+			 "segments to their preferred roles.");
+		return EXIT_OK;
+	}
+	log_error("Failed to recover the following segments.%s",
+		  incremental_failed ? " You must run gprecoverseg -F for all incremental failures "
+				       "(or gprecoverseg --fallback)"
+				     : "");
+	for (size_t i = 0; i < d->nrows; i++) {
+		const struct run_row *r = &d->rows[i];
+
+		if (r->state == RUN_DONE)
+			continue;
+		log_error(" hostname: %s; port: %d; datadir: %s; recoverytype: %s; step: %s; error: %s",
+			  r->plan->target.hostname, r->plan->target.port, r->plan->target.datadir,
+			  plan_type_label(r->plan->strategy), r->step, r->error);
+		log_error(" next: %s",
+			  strcmp(r->step, "sync") == 0
+				  ? "the instance runs; check 'gpstate -e' and run 'gpfts --once' once it "
+				    "streams"
+			  : strcmp(r->plan->strategy, "full") == 0
+				  ? "fix the cause above, then run 'gprecoverseg -F' again: the target "
+				    "holds standby.signal and is rebuilt from scratch"
+				  : "run 'gprecoverseg -F' (a full copy always works), or fix the cause "
+				    "and run 'gprecoverseg' again");
+	}
+	log_error("gprecoverseg failed. Please check the output for more details.");
+	return EXIT_FAILED;
+}
+
+static int recover(struct coordinator *coord, const struct recoverseg_options *opts,
+		   const char *lockdir)
+{
+	struct catalog cat;
+	struct recoverconf conf = { 0 };
+	struct plan plan = { 0 };
+	struct dispatch d = { 0 };
+	struct errbuf err;
+	char *progress_file = NULL;
+	int rc = EXIT_OK;
+
+	errbuf_clear(&err);
+	log_info("Obtaining Segment details from coordinator...");
+	if (catalog_load(coord->conn, &cat, &err) != 0 || catalog_validate(&cat, &err) != 0) {
+		log_error("%s", err.msg);
+		return EXIT_USAGE;
+	}
+	if (!catalog_has_mirrors(&cat)) {
+		log_error("GPDB Mirroring replication is not configured for this Greenplum Database "
+			  "instance.");
+		catalog_free(&cat);
+		return EXIT_USAGE;
+	}
+	if (opts->input_file && recoverconf_read(opts->input_file, &conf, &err) != 0) {
+		log_error("%s", err.msg);
+		catalog_free(&cat);
+		return EXIT_USAGE;
+	}
+	if (plan_build(&cat, opts, opts->input_file ? &conf : NULL, &plan, &err) != 0) {
+		log_error("%s", err.msg);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (opts->output_file) {
+		rc = write_sample_config(&plan, opts->output_file);
+		goto out;
+	}
+	if (plan.nrows == 0) {
+		log_info("No segments to recover");
+		goto out;
+	}
+	plan_display(&plan, opts);
+	for (size_t i = 0; i < plan.nrows; i++)
+		if (plan.rows[i].relocated &&
+		    strcmp(plan.rows[i].target.hostname, plan.rows[i].source->hostname) == 0)
+			log_warning("Segment is being recovered to the same host as its primary: primary "
+				    "%s:%d failover target: %s:%d",
+				    plan.rows[i].source->hostname, plan.rows[i].source->port,
+				    plan.rows[i].target.hostname, plan.rows[i].target.port);
+	if (!opts->yes && !confirm("Continue with segment recovery procedure")) {
+		log_info("User abort requested, Exiting...");
+		rc = EXIT_ABORTED;
+		goto out;
+	}
+	log_info("%zu segment(s) to recover", plan.nrows);
+	if (primaryhba_allow_mirrors(&plan, opts, &err) != 0) {
+		log_error("Unable to update pg_hba.conf on the primary segments: %s", err.msg);
+		rc = EXIT_FAILED;
+		goto out;
+	}
+	progress_file = path_join(lockdir, "recovery_progress.file");
+	d.coordinator = coord->conn;
+	d.coordinator_datadir = coord->datadir;
+	d.opts = opts;
+	d.progress_file = progress_file;
+	dispatch_init(&d, &plan);
+	dispatch_run(&d);
+	rc = summarize(&d);
+	dispatch_free(&d);
+out:
+	free(progress_file);
+	plan_free(&plan);
+	recoverconf_free(&conf);
+	catalog_free(&cat);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct recoverseg_options opts;
+	struct strbuf warnings = STRBUF_INIT;
+	struct coordinator coord;
+	struct pidlock lock = { 0 };
+	struct errbuf err;
+	char *lockdir;
+	int rc;
+
+	strbuf_init(&warnings, 0);
+	errbuf_clear(&err);
+	if (recoverseg_parse_options(argc, argv, &opts, &warnings, &err) != 0) {
+		strbuf_release(&warnings);
+		return cli_usage_error(program, "%s", err.msg);
+	}
+	if (opts.help) {
+		recoverseg_usage();
+		strbuf_release(&warnings);
+		return EXIT_OK;
+	}
+	if (opts.version) {
+		printf("gprecoverseg (segrecover) %s\n", SEGRECOVER_VERSION);
+		strbuf_release(&warnings);
+		return EXIT_OK;
+	}
+	rc = cli_start(program, argc, argv, opts.logdir, opts.verbosity);
+	if (rc != EXIT_OK) {
+		strbuf_release(&warnings);
+		return rc;
+	}
+	for (char *line = strtok(warnings.buf, "\n"); line; line = strtok(NULL, "\n"))
+		log_warning("%s", line);
+	strbuf_release(&warnings);
+	if (opts.differential) {
+		log_error("--differential: differential recovery is not available in segrecover; use "
+			  "the default incremental recovery, or -F for a full copy");
+		return EXIT_USAGE;
+	}
+	if (opts.rebalance) {
+		log_error("-r: rebalancing is not available yet");
+		return EXIT_USAGE;
+	}
+	if (coordinator_connect(opts.coordinator_datadir, &coord, &err) != 0) {
+		log_error("%s", err.msg);
+		return EXIT_USAGE;
+	}
+	if (!is_pg_datadir(coord.datadir)) {
+		log_error("the coordinator's data directory \"%s\" is not on this host: run gprecoverseg "
+			  "on the coordinator host",
+			  coord.datadir);
+		coordinator_disconnect(&coord);
+		return EXIT_USAGE;
+	}
+	lockdir = path_join(coord.datadir, "gprecoverseg.lock");
+	if (pidlock_acquire(&lock, lockdir, program, &err) != 0) {
+		log_error("%s", err.msg);
+		free(lockdir);
+		coordinator_disconnect(&coord);
+		return EXIT_USAGE;
+	}
+	signal(SIGINT, on_interrupt);
+	signal(SIGTERM, on_interrupt);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	rc = recover(&coord, &opts, lockdir);
+	pidlock_release(&lock);
+	free(lockdir);
+	coordinator_disconnect(&coord);
+	log_close();
+	return rc;
+}

@@ -1,0 +1,340 @@
+/*
+ * gpsegrecovery: recovers one segment on its host. Preflight, lock, strategy, standby
+ * configuration, start, wait until it streams. Speaks agentproto lines on stdout (for
+ * gprecoverseg); logs go to stderr and ~/gpAdminLogs. Never prompts.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agentproto.h"
+#include "cli.h"
+#include "exec.h"
+#include "hba.h"
+#include "log.h"
+#include "registry.h"
+#include "replication.h"
+#include "standbyconf.h"
+#include "target.h"
+
+static const char program[] = "gpsegrecovery";
+
+struct host_state {
+	double last_progress;
+	uint64_t last_done;
+};
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+static void host_log(int level, const char *fmt, va_list ap)
+{
+	log_vmsg((enum log_level) level, fmt, ap);
+}
+
+static void host_progress(struct recovery *r, uint64_t done, uint64_t total)
+{
+	struct host_state *hs = r->host_data;
+	double t = now_seconds();
+
+	/* Twice a second is enough for a display, and the final figure always gets through. */
+	if (t - hs->last_progress < 0.5 && !(total > 0 && done >= total && hs->last_done < total))
+		return;
+	hs->last_progress = t;
+	hs->last_done = done;
+	agentproto_progress(stdout, r->dbid, done, total);
+}
+
+static void host_phase(struct recovery *r, const char *name)
+{
+	agentproto_phase(stdout, r->dbid, name);
+	log_info("dbid %d: %s", r->dbid, name);
+}
+
+static const struct strategy_host host = {
+	.log = host_log,
+	.progress = host_progress,
+	.phase = host_phase,
+	.find = strategy_find,
+};
+
+static void usage(void)
+{
+	printf("gpsegrecovery: recover one segment instance on this host (run by gprecoverseg).\n\n"
+	       "Usage:\n"
+	       "  gpsegrecovery --type NAME --dbid N --content N --target-datadir DIR --target-port PORT\n"
+	       "                --source-dbid N --source-host HOST --source-port PORT [options]\n\n"
+	       "Options:\n"
+	       "  --type NAME            strategy: full, incremental, or a plugin name or path\n"
+	       "  --target-address ADDR  address the recovered server listens on (default localhost)\n"
+	       "  --source-datadir DIR   the source's data directory (for messages)\n"
+	       "  --force-overwrite      the catalog marks the target down: a strategy that starts\n"
+	       "                         from an empty directory may wipe it\n"
+	       "  --max-rate KBPS        throttle the copy (full recovery), 32-1048576 kB/s\n"
+	       "  --start-timeout SECS   wait this long for start and streaming (default 600)\n"
+	       "  --no-start             leave the server stopped after configuring it\n"
+	       "  --update-hba --hba-file FILE --hba-entries TEXT\n"
+	       "                         instead: add the missing pg_hba.conf entries (one a line)\n"
+	       "                         to FILE on this host; prints \"changed\" or \"unchanged\"\n"
+	       "  -l DIR                 log directory (default ~/gpAdminLogs)\n"
+	       "  -v, --verbose          debug output\n"
+	       "  -h, --help             this help\n\n"
+	       "Output: one '@phase', '@progress', '@done' or '@error' line per event on stdout.\n"
+	       "Exit status: 0 recovered and streaming; 1 failed (see the @error line); 2 bad usage.\n");
+}
+
+struct args {
+	const char *type, *target_datadir, *target_address, *source_host, *source_datadir;
+	long dbid, content, target_port, source_dbid, source_port, max_rate, start_timeout;
+	bool force_overwrite, no_start, update_hba;
+	const char *hba_file, *hba_entries;
+	const char *logdir;
+	enum log_verbosity verbosity;
+};
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	static const struct option longopts[] = {
+		{ "type", required_argument, NULL, 't' },
+		{ "dbid", required_argument, NULL, 1 },
+		{ "content", required_argument, NULL, 2 },
+		{ "target-datadir", required_argument, NULL, 3 },
+		{ "target-port", required_argument, NULL, 4 },
+		{ "target-address", required_argument, NULL, 5 },
+		{ "source-dbid", required_argument, NULL, 6 },
+		{ "source-host", required_argument, NULL, 7 },
+		{ "source-port", required_argument, NULL, 8 },
+		{ "source-datadir", required_argument, NULL, 9 },
+		{ "max-rate", required_argument, NULL, 10 },
+		{ "start-timeout", required_argument, NULL, 11 },
+		{ "force-overwrite", no_argument, NULL, 12 },
+		{ "no-start", no_argument, NULL, 13 },
+		{ "update-hba", no_argument, NULL, 14 },
+		{ "hba-file", required_argument, NULL, 15 },
+		{ "hba-entries", required_argument, NULL, 16 },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	a->dbid = a->content = a->target_port = a->source_dbid = a->source_port = -1;
+	a->start_timeout = 600;
+	a->target_address = "localhost";
+	a->verbosity = LOG_NORMAL;
+	while ((c = getopt_long(argc, argv, "l:vh", longopts, NULL)) != -1) {
+		bool ok = true;
+
+		switch (c) {
+		case 't':
+			a->type = optarg;
+			break;
+		case 1:
+			ok = cli_parse_int(program, "--dbid", optarg, 0, 32767, &a->dbid);
+			break;
+		case 2:
+			ok = cli_parse_int(program, "--content", optarg, -1, 32767, &a->content);
+			break;
+		case 3:
+			a->target_datadir = optarg;
+			break;
+		case 4:
+			ok = cli_parse_int(program, "--target-port", optarg, 1, 65535, &a->target_port);
+			break;
+		case 5:
+			a->target_address = optarg;
+			break;
+		case 6:
+			ok = cli_parse_int(program, "--source-dbid", optarg, 0, 32767, &a->source_dbid);
+			break;
+		case 7:
+			a->source_host = optarg;
+			break;
+		case 8:
+			ok = cli_parse_int(program, "--source-port", optarg, 1, 65535, &a->source_port);
+			break;
+		case 9:
+			a->source_datadir = optarg;
+			break;
+		case 10:
+			ok = cli_parse_int(program, "--max-rate", optarg, 32, 1048576, &a->max_rate);
+			break;
+		case 11:
+			ok = cli_parse_int(program, "--start-timeout", optarg, 1, 86400, &a->start_timeout);
+			break;
+		case 12:
+			a->force_overwrite = true;
+			break;
+		case 13:
+			a->no_start = true;
+			break;
+		case 14:
+			a->update_hba = true;
+			break;
+		case 15:
+			a->hba_file = optarg;
+			break;
+		case 16:
+			a->hba_entries = optarg;
+			break;
+		case 'l':
+			a->logdir = optarg;
+			break;
+		case 'v':
+			a->verbosity = LOG_VERBOSE;
+			break;
+		case 'h':
+			usage();
+			exit(EXIT_OK);
+		default:
+			return cli_usage_error(program, "unknown option");
+		}
+		if (!ok)
+			return EXIT_USAGE;
+	}
+	if (optind < argc)
+		return cli_usage_error(program, "too many arguments: only options may be specified");
+	if (a->update_hba) {
+		if (!a->hba_file || !a->hba_entries || a->hba_file[0] != '/')
+			return cli_usage_error(program, "--update-hba needs --hba-file (absolute) and "
+							"--hba-entries");
+		return EXIT_OK;
+	}
+	if (!a->type || a->dbid < 0 || a->content < 0 || !a->target_datadir || a->target_port < 0 ||
+	    a->source_dbid < 0 || !a->source_host || a->source_port < 0)
+		return cli_usage_error(program, "--type, --dbid, --content, --target-datadir, "
+						"--target-port, --source-dbid, --source-host and "
+						"--source-port are required");
+	if (a->target_datadir[0] != '/')
+		return cli_usage_error(program, "--target-datadir must be an absolute path");
+	return EXIT_OK;
+}
+
+/* Report a failed step: machine line on stdout, log line on stderr and in the log file. */
+static int fail(int dbid, const char *step, const char *datadir, int port, const char *msg)
+{
+	log_error("dbid %d (%s:%d %s): %s failed: %s", dbid, "localhost", port, datadir, step, msg);
+	agentproto_error(stdout, dbid, step, msg);
+	return EXIT_FAILED;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a;
+	struct host_state hs = { 0 };
+	struct recovery r;
+	struct target t;
+	const struct strategy *s;
+	struct errbuf err;
+	double started;
+	int rc;
+
+	rc = parse_args(argc, argv, &a);
+	if (rc != EXIT_OK)
+		return rc;
+	log_set_console(stderr);
+	rc = cli_start(program, argc, argv, a.logdir, a.verbosity);
+	if (rc != EXIT_OK)
+		return rc;
+	signal(SIGPIPE, SIG_IGN);
+	if (a.update_hba) {
+		bool changed = false;
+
+		errbuf_clear(&err);
+		if (hba_update_file(a.hba_file, a.hba_entries, &changed, &err) != 0) {
+			log_error("%s", err.msg);
+			return EXIT_FAILED;
+		}
+		printf("%s\n", changed ? "changed" : "unchanged");
+		return EXIT_OK;
+	}
+	started = now_seconds();
+	errbuf_clear(&err);
+	strategy_registry_set_host(&host);
+
+	s = strategy_find(a.type, &err);
+	if (s == NULL)
+		return fail((int) a.dbid, "strategy", a.target_datadir, (int) a.target_port, err.msg);
+	if ((s->caps & STRATEGY_EMPTY_TARGET) && !a.force_overwrite)
+		return fail((int) a.dbid, "preflight", a.target_datadir, (int) a.target_port,
+			    "this strategy replaces the whole directory: pass --force-overwrite once the "
+			    "catalog marks the instance down (gprecoverseg does)");
+
+	memset(&r, 0, sizeof(r));
+	r.dbid = (int) a.dbid;
+	r.content = (int) a.content;
+	r.target_datadir = a.target_datadir;
+	r.target_port = (int) a.target_port;
+	r.source_dbid = (int) a.source_dbid;
+	r.source_host = a.source_host;
+	r.source_port = (int) a.source_port;
+	r.source_datadir = a.source_datadir ? a.source_datadir : "";
+	r.max_rate_kbps = a.max_rate;
+	r.slot_name = REPLICATION_SLOT;
+	r.host = &host;
+	r.host_data = &hs;
+
+	t.datadir = a.target_datadir;
+	t.address = a.target_address;
+	t.port = (int) a.target_port;
+	t.lock_fd = -1;
+
+	host_phase(&r, "preflight");
+	if (a.source_datadir && host_is_local(a.source_host) &&
+	    strcmp(a.source_datadir, a.target_datadir) == 0)
+		return fail(r.dbid, "preflight", t.datadir, t.port,
+			    "the target is the source's own data directory");
+	if (target_prepare(&t, &err) != 0)
+		return fail(r.dbid, "preflight", t.datadir, t.port, err.msg);
+	if (s->check(&r, &err) != 0) {
+		target_release(&t);
+		return fail(r.dbid, "preflight", t.datadir, t.port, err.msg);
+	}
+	if (s->caps & STRATEGY_EMPTY_TARGET) {
+		host_phase(&r, "wipe");
+		if (target_wipe(&t, &err) != 0) {
+			target_release(&t);
+			return fail(r.dbid, "wipe", t.datadir, t.port, err.msg);
+		}
+	}
+	/* Invariant 2: before any byte is copied, the directory can only start as a standby. */
+	if (standby_write_signal(t.datadir, &err) != 0) {
+		target_release(&t);
+		return fail(r.dbid, "preflight", t.datadir, t.port, err.msg);
+	}
+	rc = s->run(&r, &err);
+	if (s->cleanup)
+		s->cleanup(&r);
+	if (rc != 0) {
+		target_release(&t);
+		return fail(r.dbid, s->name, t.datadir, t.port, err.msg);
+	}
+	host_phase(&r, "configure");
+	if (target_configure(&t, r.source_host, r.source_port, &err) != 0) {
+		target_release(&t);
+		return fail(r.dbid, "configure", t.datadir, t.port, err.msg);
+	}
+	target_release(&t);
+	if (!a.no_start) {
+		host_phase(&r, "start");
+		if (target_start(&t, (int) a.start_timeout, &err) != 0)
+			return fail(r.dbid, "start", t.datadir, t.port, err.msg);
+		host_phase(&r, "streaming");
+		if (target_wait_streaming(&t, (int) a.start_timeout, &err) != 0)
+			return fail(r.dbid, "start", t.datadir, t.port, err.msg);
+	}
+	agentproto_done(stdout, r.dbid, r.bytes_copied, now_seconds() - started);
+	log_info("dbid %d recovered with the %s strategy in %.1f s: %llu bytes copied", r.dbid, s->name,
+		 now_seconds() - started, (unsigned long long) r.bytes_copied);
+	log_close();
+	return EXIT_OK;
+}

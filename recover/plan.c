@@ -1,0 +1,343 @@
+#include "plan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "registry.h"
+#include "xalloc.h"
+
+const char *plan_type_label(const char *strategy)
+{
+	if (strcmp(strategy, "full") == 0)
+		return "Full";
+	if (strcmp(strategy, "incremental") == 0)
+		return "Incremental";
+	if (strcmp(strategy, "differential") == 0)
+		return "Differential";
+	return strategy;
+}
+
+const char *plan_type_key(const char *strategy)
+{
+	return strategy;
+}
+
+/* The strategy for a row: explicit choices first, then the line's type, then the default. */
+static const char *choose_strategy(const struct recoverseg_options *opts, char line_type,
+				   bool relocated)
+{
+	if (opts->full || relocated)
+		return "full";
+	if (opts->strategy)
+		return opts->strategy;
+	if (line_type == 'F')
+		return "full";
+	if (line_type == 'I')
+		return "incremental";
+	return PLAN_DEFAULT_STRATEGY;
+}
+
+static int add_row(struct plan *p, size_t *cap, const struct catalog *cat,
+		   const struct segment *failed, const struct segment *target, bool relocated,
+		   const char *strategy, struct errbuf *err)
+{
+	const struct segment *source = catalog_acting(cat, failed->content, ROLE_PRIMARY);
+	struct plan_row *row;
+
+	if (failed->status != STATUS_DOWN)
+		return errbuf_set(err, SEG_FMT " is not marked down in gp_segment_configuration; only "
+					       "failed instances are recovered (run gpfts --once if it "
+					       "has failed)",
+				  SEG_ARGS(failed));
+	if (source == NULL || source->dbid == failed->dbid || source->status != STATUS_UP)
+		return errbuf_set(err, "Primary segment is not up for content %d: " SEG_FMT
+				       " has no live primary to copy from",
+				  failed->content, SEG_ARGS(failed));
+	if (*cap == p->nrows) {
+		*cap = *cap ? 2 * *cap : 8;
+		p->rows = xrealloc(p->rows, *cap * sizeof(struct plan_row));
+	}
+	row = &p->rows[p->nrows++];
+	memset(row, 0, sizeof(*row));
+	row->failed = failed;
+	row->source = source;
+	segment_copy(&row->target, target ? target : failed);
+	row->relocated = relocated;
+	snprintf(row->strategy, sizeof(row->strategy), "%s", strategy);
+	return 0;
+}
+
+static const struct segment *find_failed(const struct catalog *cat,
+					 const struct recoverconf_location *loc)
+{
+	for (size_t i = 0; i < cat->nsegs; i++) {
+		const struct segment *s = &cat->segs[i];
+
+		if (s->content >= 0 && s->port == loc->port && strcmp(s->address, loc->address) == 0 &&
+		    strcmp(s->datadir, loc->datadir) == 0 &&
+		    (loc->hostname == NULL || strcmp(s->hostname, loc->hostname) == 0))
+			return s;
+	}
+	return NULL;
+}
+
+/* A new location must not clash with another instance on that host. */
+static int check_location_free(const struct catalog *cat, const struct plan *p,
+			       const struct segment *target, struct errbuf *err)
+{
+	for (size_t i = 0; i < cat->nsegs; i++) {
+		const struct segment *s = &cat->segs[i];
+
+		if (s->dbid == target->dbid || strcmp(s->hostname, target->hostname) != 0)
+			continue;
+		if (s->port == target->port)
+			return errbuf_set(err, "Segment dbid's %d and %d on host %s cannot have the same "
+					       "port %d.",
+					  s->dbid, target->dbid, target->hostname, target->port);
+		if (strcmp(s->datadir, target->datadir) == 0)
+			return errbuf_set(err, "Segment dbid's %d and %d on host %s cannot have the same "
+					       "data directory '%s'.",
+					  s->dbid, target->dbid, target->hostname, target->datadir);
+	}
+	for (size_t i = 0; i < p->nrows; i++) {
+		const struct segment *t = &p->rows[i].target;
+
+		if (t->dbid == target->dbid || strcmp(t->hostname, target->hostname) != 0)
+			continue;
+		if (t->port == target->port || strcmp(t->datadir, target->datadir) == 0)
+			return errbuf_set(err, "Segment dbid's %d and %d on host %s cannot be recovered "
+					       "to the same port or data directory.",
+					  t->dbid, target->dbid, target->hostname);
+	}
+	return 0;
+}
+
+static int plan_from_file(const struct catalog *cat, const struct recoverseg_options *opts,
+			  const struct recoverconf *conf, struct plan *p, size_t *cap,
+			  struct errbuf *err)
+{
+	for (size_t i = 0; i < conf->nentries; i++) {
+		const struct recoverconf_entry *e = &conf->entries[i];
+		const struct segment *failed = find_failed(cat, &e->failed);
+		struct segment target;
+
+		if (failed == NULL)
+			return errbuf_set(err, "line %d of %s: A segment to recover was not found in "
+					       "configuration. This segment is described by '%s|%d|%s'",
+					  e->line, opts->input_file, e->failed.address, e->failed.port,
+					  e->failed.datadir);
+		if (e->type == 'D')
+			return errbuf_set(err, "line %d of %s: differential recovery (D|) is not "
+					       "available in segrecover; use F| (full) or I| "
+					       "(incremental)",
+					  e->line, opts->input_file);
+		if (!e->has_target) {
+			if (add_row(p, cap, cat, failed, NULL, false,
+				    choose_strategy(opts, e->type, false), err) != 0)
+				return errbuf_prefix(err, "line %d of %s", e->line, opts->input_file);
+			continue;
+		}
+		target = *failed;
+		target.hostname = e->target.hostname ? e->target.hostname : e->target.address;
+		target.address = e->target.address;
+		target.port = e->target.port;
+		target.datadir = e->target.datadir;
+		if (check_location_free(cat, p, &target, err) != 0 ||
+		    add_row(p, cap, cat, failed, &target, true, choose_strategy(opts, e->type, true),
+			    err) != 0)
+			return errbuf_prefix(err, "line %d of %s", e->line, opts->input_file);
+	}
+	return 0;
+}
+
+static int compare_by_host(const void *a, const void *b)
+{
+	const struct segment *const *x = a, *const *y = b;
+	int c = strcmp((*x)->hostname, (*y)->hostname);
+
+	return c ? c : (*x)->dbid - (*y)->dbid;
+}
+
+/* The first port at or above the lowest segment port that nothing on HOST uses yet. */
+static int free_port_on(const struct catalog *cat, const struct plan *p, const char *host)
+{
+	int base = 65535;
+
+	for (size_t i = 0; i < cat->nsegs; i++)
+		if (cat->segs[i].content >= 0 && cat->segs[i].port < base)
+			base = cat->segs[i].port;
+	for (int port = base; port <= 65535; port++) {
+		bool used = false;
+
+		for (size_t i = 0; i < cat->nsegs && !used; i++)
+			used = strcmp(cat->segs[i].hostname, host) == 0 && cat->segs[i].port == port;
+		for (size_t i = 0; i < p->nrows && !used; i++)
+			used = strcmp(p->rows[i].target.hostname, host) == 0 &&
+			       p->rows[i].target.port == port;
+		if (!used)
+			return port;
+	}
+	return -1;
+}
+
+/* -p: failed instances grouped by failed host, each group moved to the next new host. */
+static int plan_to_new_hosts(const struct catalog *cat, const struct recoverseg_options *opts,
+			     struct plan *p, size_t *cap, struct errbuf *err)
+{
+	char *hosts = xstrdup(opts->new_hosts), *save = NULL;
+	const char *list[256];
+	size_t nhosts = 0, nfailed = 0, hostidx = 0;
+	const struct segment **failed = xcalloc(cat->nsegs, sizeof(*failed));
+	int rc = 0;
+
+	for (char *h = strtok_r(hosts, ",", &save); h && nhosts < 256; h = strtok_r(NULL, ",", &save)) {
+		bool dup = false;
+
+		for (size_t i = 0; i < nhosts; i++)
+			dup = dup || strcmp(list[i], h) == 0;
+		if (!dup)
+			list[nhosts++] = h;
+	}
+	for (size_t i = 0; i < cat->nsegs; i++)
+		if (cat->segs[i].content >= 0 && cat->segs[i].status == STATUS_DOWN)
+			failed[nfailed++] = &cat->segs[i];
+	qsort(failed, nfailed, sizeof(*failed), compare_by_host);
+	for (size_t i = 0; i < nfailed && rc == 0; i++) {
+		struct segment target;
+		int port;
+
+		if (i > 0 && strcmp(failed[i]->hostname, failed[i - 1]->hostname) != 0)
+			hostidx++;
+		if (hostidx >= nhosts) {
+			rc = errbuf_set(err, "Not enough new recovery hosts given for recovery.");
+			break;
+		}
+		target = *failed[i];
+		target.hostname = (char *) list[hostidx];
+		target.address = (char *) list[hostidx];
+		port = free_port_on(cat, p, list[hostidx]);
+		if (port < 0) {
+			rc = errbuf_set(err, "no free port on new host %s", list[hostidx]);
+			break;
+		}
+		target.port = port;
+		rc = add_row(p, cap, cat, failed[i], &target, true, "full", err);
+	}
+	if (rc == 0 && nfailed > 0 && hostidx + 1 < nhosts) {
+		char extra[1024] = "";
+
+		for (size_t i = hostidx + 1; i < nhosts; i++) {
+			size_t len = strlen(extra);
+
+			snprintf(extra + len, sizeof(extra) - len, "%s%s", len ? ", " : "", list[i]);
+		}
+		log_warning("The following recovery hosts were not needed: %s", extra);
+	}
+	free(failed);
+	free(hosts);
+	return rc;
+}
+
+int plan_build(const struct catalog *cat, const struct recoverseg_options *opts,
+	       const struct recoverconf *conf, struct plan *out, struct errbuf *err)
+{
+	size_t cap = 0;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (conf)
+		rc = plan_from_file(cat, opts, conf, out, &cap, err);
+	else if (opts->new_hosts)
+		rc = plan_to_new_hosts(cat, opts, out, &cap, err);
+	else
+		for (size_t i = 0; i < cat->nsegs && rc == 0; i++) {
+			const struct segment *s = &cat->segs[i];
+
+			if (s->content < 0 || s->status != STATUS_DOWN)
+				continue;
+			rc = add_row(out, &cap, cat, s, NULL, false, choose_strategy(opts, 0, false), err);
+		}
+	/* Resolve every strategy now: an unknown name must fail before anything is touched. */
+	for (size_t i = 0; i < out->nrows && rc == 0; i++) {
+		const struct strategy *s = strategy_find(out->rows[i].strategy, err);
+
+		if (s == NULL)
+			rc = -1;
+		else if (out->rows[i].relocated && (s->caps & STRATEGY_IN_PLACE_ONLY))
+			rc = errbuf_set(err, "the %s strategy can only recover an instance in place; "
+					     "dbid %d moves to a new location: use -F",
+					s->name, out->rows[i].target.dbid);
+	}
+	if (rc != 0) {
+		plan_free(out);
+		return -1;
+	}
+	return 0;
+}
+
+void plan_free(struct plan *plan)
+{
+	for (size_t i = 0; i < plan->nrows; i++)
+		segment_free(&plan->rows[i].target);
+	free(plan->rows);
+	plan->rows = NULL;
+	plan->nrows = 0;
+}
+
+static void show(const char *label, const char *value)
+{
+	log_info("   %-36s = %s", label, value);
+}
+
+static void show_int(const char *label, int value)
+{
+	log_info("   %-36s = %d", label, value);
+}
+
+void plan_display(const struct plan *plan, const struct recoverseg_options *opts)
+{
+	static const char rule[] = "----------------------------------------------------------";
+
+	log_info("Greenplum instance recovery parameters");
+	log_info("%s", rule);
+	if (opts->input_file)
+		log_info("Recovery from configuration -i option supplied");
+	else if (opts->new_hosts) {
+		log_info("Recovery type              = Pool Host");
+		log_info("Pool host for recovery     = %s", opts->new_hosts);
+	} else
+		log_info("Recovery type              = Standard");
+	log_info("%s", rule);
+	for (size_t i = 0; i < plan->nrows; i++) {
+		const struct plan_row *r = &plan->rows[i];
+
+		log_info("Recovery %zu of %zu", i + 1, plan->nrows);
+		log_info("%s", rule);
+		show("Synchronization mode", plan_type_label(r->strategy));
+		show("Failed instance host", r->failed->hostname);
+		show("Failed instance address", r->failed->address);
+		show("Failed instance directory", r->failed->datadir);
+		show_int("Failed instance port", r->failed->port);
+		show("Recovery Source instance host", r->source->hostname);
+		show("Recovery Source instance address", r->source->address);
+		show("Recovery Source instance directory", r->source->datadir);
+		show_int("Recovery Source instance port", r->source->port);
+		if (r->relocated) {
+			show("Recovery Target instance host", r->target.hostname);
+			show("Recovery Target instance address", r->target.address);
+			show("Recovery Target instance directory", r->target.datadir);
+			show_int("Recovery Target instance port", r->target.port);
+		} else {
+			show("Recovery Target", "in-place");
+		}
+		if (opts->max_rate_kbps > 0 && strcmp(r->strategy, "full") == 0) {
+			char rate[32];
+
+			snprintf(rate, sizeof(rate), "%ld kB/s", opts->max_rate_kbps);
+			show("Maximum Transfer Rate", rate);
+		}
+		log_info("%s", rule);
+	}
+}

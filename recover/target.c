@@ -1,0 +1,240 @@
+#include "target.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exec.h"
+#include "fsutil.h"
+#include "log.h"
+#include "pgbin.h"
+#include "pgconn.h"
+#include "replication.h"
+#include "standbyconf.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+int target_prepare(struct target *t, struct errbuf *err)
+{
+	struct stat st;
+	pid_t pid = 0;
+	char *lockpath;
+	char text[32];
+
+	t->lock_fd = -1;
+	if (postmaster_running(t->datadir, &pid))
+		return errbuf_set(err, "a postmaster (PID %d) is running in \"%s\": stop it first "
+				       "(pg_ctl stop -D %s); a running instance is never overwritten",
+				  (int) pid, t->datadir, t->datadir);
+	if (stat(t->datadir, &st) != 0) {
+		if (errno != ENOENT)
+			return errbuf_set_errno(err, errno, "cannot examine \"%s\"", t->datadir);
+		if (mkdir_p(t->datadir, 0700, err) != 0)
+			return -1;
+	} else if (!S_ISDIR(st.st_mode)) {
+		return errbuf_set(err, "\"%s\" exists and is not a directory", t->datadir);
+	}
+	if (chmod(t->datadir, 0700) != 0)
+		return errbuf_set_errno(err, errno, "cannot set mode 0700 on \"%s\"", t->datadir);
+	lockpath = path_join(t->datadir, TARGET_LOCK_FILE);
+	t->lock_fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (t->lock_fd < 0) {
+		errbuf_set_errno(err, errno, "cannot create lock file \"%s\"", lockpath);
+		free(lockpath);
+		return -1;
+	}
+	free(lockpath);
+	/* flock: the kernel drops it if we die, so a crashed recovery never leaves a stale lock. */
+	if (flock(t->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		char holder[32] = "";
+		ssize_t n = pread(t->lock_fd, holder, sizeof(holder) - 1, 0);
+
+		holder[n > 0 ? n : 0] = '\0';
+		holder[strcspn(holder, "\n")] = '\0';
+		errbuf_set(err, "another recovery (PID %s) is working on \"%s\"; wait for it to finish",
+			   holder[0] ? holder : "unknown", t->datadir);
+		close(t->lock_fd);
+		t->lock_fd = -1;
+		return -1;
+	}
+	snprintf(text, sizeof(text), "%d\n", (int) getpid());
+	if (ftruncate(t->lock_fd, 0) != 0 || pwrite(t->lock_fd, text, strlen(text), 0) < 0) {
+		errbuf_set_errno(err, errno, "cannot write the lock file in \"%s\"", t->datadir);
+		target_release(t);
+		return -1;
+	}
+	return 0;
+}
+
+void target_release(struct target *t)
+{
+	if (t->lock_fd >= 0) {
+		char *lockpath = path_join(t->datadir, TARGET_LOCK_FILE);
+
+		unlink(lockpath);
+		free(lockpath);
+		close(t->lock_fd);
+	}
+	t->lock_fd = -1;
+}
+
+/* Nothing in DIR but our lock file? */
+static bool holds_only_lock(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	bool only = true;
+
+	if (d == NULL)
+		return false;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+		    strcmp(de->d_name, TARGET_LOCK_FILE) != 0) {
+			only = false;
+			break;
+		}
+	closedir(d);
+	return only;
+}
+
+int target_wipe(struct target *t, struct errbuf *err)
+{
+	const char *keep[] = { TARGET_LOCK_FILE, NULL };
+	pid_t pid = 0;
+
+	if (holds_only_lock(t->datadir))
+		return 0;
+	if (!is_pg_datadir(t->datadir))
+		return errbuf_set(err, "\"%s\" is neither empty nor a PostgreSQL data directory (no "
+				       "PG_VERSION or global/): refusing to wipe it; check the path, "
+				       "or empty it yourself if it really is the failed segment's",
+				  t->datadir);
+	/* Checked again right before deleting anything: the window must be as small as we can. */
+	if (postmaster_running(t->datadir, &pid))
+		return errbuf_set(err, "a postmaster (PID %d) started in \"%s\"; refusing to wipe it",
+				  (int) pid, t->datadir);
+	if (empty_directory(t->datadir, keep, err) != 0)
+		return errbuf_prefix(err, "cannot empty \"%s\"", t->datadir);
+	return fsync_path(t->datadir, true, err);
+}
+
+int target_configure(struct target *t, const char *source_host, int source_port, struct errbuf *err)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	struct standby_settings s = {
+		.primary_host = source_host,
+		.primary_port = source_port,
+		.user = pw ? pw->pw_name : NULL,
+		.application_name = REPLICATION_APP_NAME,
+		.slot_name = REPLICATION_SLOT,
+	};
+	char *logdir = path_join(t->datadir, "log");
+	int rc;
+
+	rc = standby_write_signal(t->datadir, err);
+	if (rc == 0)
+		rc = standby_write_settings(t->datadir, &s, err);
+	if (rc == 0)
+		rc = conf_set_port(t->datadir, t->port, err);
+	if (rc == 0)
+		rc = mkdir_p(logdir, 0700, err);
+	free(logdir);
+	if (rc != 0)
+		return errbuf_prefix(err, "cannot write the standby configuration in \"%s\"", t->datadir);
+	return 0;
+}
+
+/* The last lines of the server's start-up log, for an error message. */
+static void log_tail(const char *path, struct strbuf *out)
+{
+	char *text = NULL;
+	size_t len;
+	struct errbuf ignored;
+	int lines = 0;
+	size_t start;
+
+	if (read_small_file(path, &text, &len, &ignored) != 0)
+		return;
+	start = len;
+	while (start > 0 && lines < 6) {
+		start--;
+		if (text[start] == '\n' && start + 1 < len)
+			lines++;
+	}
+	strbuf_addstr(out, text + start + (text[start] == '\n'));
+	strbuf_rtrim(out);
+	for (size_t i = 0; i < out->len; i++)
+		if (out->buf[i] == '\n')
+			out->buf[i] = '|';
+	free(text);
+}
+
+int target_start(struct target *t, int timeout_s, struct errbuf *err)
+{
+	char *pg_ctl = pgbin_path("pg_ctl");
+	char *logfile = path_join(t->datadir, "log/startup.log");
+	char timeout[16];
+	const char *argv[] = { pg_ctl, "-D", t->datadir, "-l", logfile, "-w", "-t", timeout, "start", NULL };
+	struct exec_options opts = { 0 };
+	struct strbuf out = STRBUF_INIT, tail = STRBUF_INIT;
+	int status = -1, rc = 0;
+
+	snprintf(timeout, sizeof(timeout), "%d", timeout_s);
+	strbuf_init(&out, 0);
+	strbuf_init(&tail, 0);
+	if (exec_run(&opts, argv, &out, &out, &status, err) != 0) {
+		rc = -1;
+	} else if (status != 0) {
+		strbuf_rtrim(&out);
+		log_tail(logfile, &tail);
+		rc = errbuf_set(err, "pg_ctl start failed (exit %d): %s; server log %s: %s", status,
+				out.buf, logfile, tail.buf);
+	}
+	strbuf_release(&out);
+	strbuf_release(&tail);
+	free(pg_ctl);
+	free(logfile);
+	return rc;
+}
+
+int target_wait_streaming(struct target *t, int timeout_s, struct errbuf *err)
+{
+	struct pgconn_params params = { .host = t->address, .port = t->port, .connect_timeout = 5 };
+	time_t deadline = time(NULL) + timeout_s;
+	char last[ERRBUF_SIZE] = "no connection yet";
+
+	for (;;) {
+		struct errbuf cerr;
+		PGconn *conn = pg_connect(&params, &cerr);
+
+		if (conn) {
+			char *status = NULL;
+
+			if (pg_query_value(conn, "SELECT status FROM pg_stat_wal_receiver", 0, NULL, &status,
+					   &cerr) == 0 &&
+			    status && strcmp(status, "streaming") == 0) {
+				free(status);
+				PQfinish(conn);
+				return 0;
+			}
+			snprintf(last, sizeof(last), "walreceiver status %s", status ? status : "(none)");
+			free(status);
+			PQfinish(conn);
+		} else {
+			snprintf(last, sizeof(last), "%s", cerr.msg);
+		}
+		if (time(NULL) >= deadline)
+			return errbuf_set(err, "the server in \"%s\" did not start streaming from its "
+					       "primary within %d s (%s); see %s/log/startup.log",
+					  t->datadir, timeout_s, last, t->datadir);
+		usleep(100 * 1000);
+	}
+}

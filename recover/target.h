@@ -1,0 +1,41 @@
+/*
+ * target: the steps of a recovery that are the same for every strategy, on the target host:
+ * preflight, the directory lock, the wipe, the standby configuration, start, wait to stream.
+ */
+#ifndef SEGRECOVER_TARGET_H
+#define SEGRECOVER_TARGET_H
+
+#include <stdbool.h>
+
+#include "errbuf.h"
+
+#define TARGET_LOCK_FILE "segrecover.lock"
+
+struct target {
+	const char *datadir;
+	const char *address; /* where the server will listen (to check it streams) */
+	int port;
+	int lock_fd;
+};
+
+/*
+ * Refuse if a postmaster runs in the directory; create it (0700) if missing; take the
+ * directory's lock (a second recovery of the same directory is refused).
+ */
+int target_prepare(struct target *t, struct errbuf *err);
+void target_release(struct target *t);
+
+/*
+ * Empty the directory for a strategy that starts from nothing (invariant 5): only a PostgreSQL
+ * data directory or an empty one, never one a postmaster runs in; the lock file stays.
+ */
+int target_wipe(struct target *t, struct errbuf *err);
+
+/* The standby configuration: standby.signal, primary_conninfo, primary_slot_name, port. */
+int target_configure(struct target *t, const char *source_host, int source_port, struct errbuf *err);
+
+/* pg_ctl start, then wait until the walreceiver streams (timeout in seconds). */
+int target_start(struct target *t, int timeout_s, struct errbuf *err);
+int target_wait_streaming(struct target *t, int timeout_s, struct errbuf *err);
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * strategy: the one plugin interface of the copy strategies (full, incremental, and external
+ * ones loaded from shared objects), in the spirit of pg_rewind's rewind_source and
+ * pg_basebackup's bbstreamer: a name, capability flags and three operations.
+ */
+#ifndef SEGRECOVER_STRATEGY_H
+#define SEGRECOVER_STRATEGY_H
+
+#include <stdarg.h>
+#include <stdint.h>
+
+#include "errbuf.h"
+
+#define STRATEGY_ABI_VERSION 1
+
+enum strategy_caps {
+	/* Can only repair the failed instance's own directory (not a new host/port/directory). */
+	STRATEGY_IN_PLACE_ONLY = 1u << 0,
+	/* Starts from an empty target: the caller wipes it first (invariant 5 checked there). */
+	STRATEGY_EMPTY_TARGET = 1u << 1,
+};
+
+struct recovery;
+
+/* What gpsegrecovery offers every strategy, built-in or loaded: logging, progress, lookups. */
+struct strategy_host {
+	void (*log)(int level, const char *fmt, va_list ap); /* level: enum log_level */
+	/* Bytes done out of total (total 0 = unknown); cheap to call often, it rate-limits itself. */
+	void (*progress)(struct recovery *r, uint64_t done, uint64_t total);
+	/* A named step ("checkpoint", "copy", "sync", ...), shown to the DBA. */
+	void (*phase)(struct recovery *r, const char *name);
+	/* Another strategy by name (a plugin may build on a built-in one). */
+	const struct strategy *(*find)(const char *name, struct errbuf *err);
+};
+
+/* One segment's recovery, as gpsegrecovery on the target host sees it. */
+struct recovery {
+	int dbid;                    /* the instance being rebuilt */
+	int content;
+	const char *target_datadir;  /* on this host; exists (possibly empty) when run() starts */
+	int target_port;
+	int source_dbid;             /* the acting primary of the content */
+	const char *source_host;     /* address to connect to */
+	int source_port;
+	const char *source_datadir;  /* as the catalog records it, for messages and path mapping */
+	long max_rate_kbps;          /* 0: unlimited */
+	const char *slot_name;       /* the pair's physical replication slot */
+	const struct strategy_host *host;
+	void *host_data;             /* the host's own state */
+	void *strategy_data;         /* the strategy's own state, freed by its cleanup() */
+	uint64_t bytes_copied;       /* filled by run(): what crossed the network */
+	uint64_t bytes_total;        /* filled by run() or estimate(): what it had to consider */
+};
+
+struct strategy_estimate {
+	uint64_t bytes; /* what run() would move */
+};
+
+struct strategy {
+	unsigned abi_version; /* STRATEGY_ABI_VERSION */
+	const char *name;     /* "full", "incremental", ... */
+	const char *description;
+	unsigned caps;        /* enum strategy_caps */
+	/* Preconditions, with no side effects; a clear error says what to do instead. */
+	int (*check)(struct recovery *r, struct errbuf *err);
+	/* Optional (NULL): bytes run() would move. */
+	int (*estimate)(struct recovery *r, struct strategy_estimate *e, struct errbuf *err);
+	/*
+	 * Make the target a consistent copy that can start as a standby of the source and reach
+	 * consistency by replaying WAL it can stream from the source. Every file it writes is
+	 * fsynced before it returns. It does not write the standby configuration or start the
+	 * server; the caller does that for every strategy.
+	 */
+	int (*run)(struct recovery *r, struct errbuf *err);
+	/* Optional: free strategy_data. Called whether run() succeeded or not. */
+	void (*cleanup)(struct recovery *r);
+};
+
+/* A shared object exports this function; it returns its strategy (or NULL with err filled). */
+#define STRATEGY_PLUGIN_SYMBOL "segrecover_strategy"
+typedef const struct strategy *(*strategy_plugin_fn)(const struct strategy_host *host,
+						     struct errbuf *err);
+
+/* Convenience wrappers for strategies: log through the host. */
+void strategy_log(const struct recovery *r, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

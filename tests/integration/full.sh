@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# gprecoverseg -F on a real demo cluster: a failed primary rebuilt from scratch, -o/-i round
+# trip, a new data directory and port, two contents at once, the lock, progress in gpstate -e,
+# a source that dies during the copy, and an external strategy plugin.
+. "$(dirname "$0")/lib.sh"
+
+cluster_create
+FTS=(gpfts --once --retries 2 --retry-delay 300)
+rowsum() { sql "$1" "SELECT count(*) || ':' || coalesce(sum(i), 0) FROM t"; }
+for c in 0 1 2; do
+	sql "$(seg port "$(acting p $c)")" "CREATE TABLE t(i bigint, pad text); INSERT INTO t SELECT g, repeat('x', 200) FROM generate_series(1, 50000) g"
+done
+
+# --- a primary crashes, fails over; more rows; full recovery -----------------------------
+p0=$(acting p 0) m0=$(acting m 0)
+stop_instance "$p0"
+check "failover of content 0" "${FTS[@]}"
+sql "$(seg port "$m0")" "INSERT INTO t SELECT g, 'after failover' FROM generate_series(50001, 60000) g"
+check "gprecoverseg -F -a recovers the failed primary as a mirror" gprecoverseg -F -a
+output_has "plan shown" "Synchronization mode += Full"
+output_has "summary shows it in sync" "$p0 +.* Full .* up and in sync"
+is_eq "catalog: recovered instance is an up, in-sync mirror" "m u s" "$(seg_state "$p0")"
+is_eq "catalog: its primary is in sync" "p u s" "$(seg_state "$m0")"
+check_fails "gpstate -e: only the switched roles remain (exit 1)" 1 "Segments with Primary and Mirror Roles Switched" gpstate -e
+output_lacks "no unsynchronized pair" "Unsynchronized Segment Pairs"
+output_lacks "no downed segment" "Downed Segments"
+is_eq "every row ever committed is on the recovered mirror" "$(rowsum "$(seg port "$m0")")" "$(rowsum "$(seg port "$p0")")"
+is_eq "the recovered mirror is a hot standby" "t" "$(sql "$(seg port "$p0")" "SELECT pg_is_in_recovery()")"
+sql "$(seg port "$m0")" "INSERT INTO t VALUES (-1, 'streamed')"
+if wait_until 10 bash -c "[ \"\$(psql -X -At -h 127.0.0.1 -p $(seg port "$p0") -U $SEG_OS_USER -d postgres -c 'SELECT count(*) FROM t WHERE i = -1')\" = 1 ]"; then
+	ok "it keeps streaming new rows"
+else
+	not_ok "it keeps streaming new rows"
+fi
+is_eq "synchronous replication is on again" "sync" "$(sql "$(seg port "$m0")" "SELECT sync_state FROM pg_stat_replication WHERE application_name = 'gp_walreceiver'")"
+is_eq "the recovered directory streams through the pair's slot" "t" "$(sql "$(seg port "$m0")" "SELECT active FROM pg_replication_slots WHERE slot_name = 'internal_wal_replication_slot'")"
+check "nothing left to recover" gprecoverseg -a
+output_has "says so" "No segments to recover"
+
+# --- -o then -i round trip; -i to a new data directory and port ----------------------------
+p1=$(acting p 1) m1=$(acting m 1)
+stop_instance "$m1"
+check "mirror of content 1 marked down" "${FTS[@]}"
+check "gprecoverseg -o writes the recovery configuration" gprecoverseg -o "$WORK/recover.conf"
+is_eq "-o wrote the failed instance" "127.0.0.1|$(seg port "$m1")|$(seg datadir "$m1")" "$(cat "$WORK/recover.conf")"
+check "gprecoverseg -i with that file, in place" gprecoverseg -F -a -i "$WORK/recover.conf"
+is_eq "recovered in place" "m u s" "$(seg_state "$m1")"
+stop_instance "$m1"
+check "mirror of content 1 down again" "${FTS[@]}"
+old_dir=$(seg datadir "$m1")
+new_dir=$CLUSTER/moved/demoDataDir1
+new_port=$((PORT_BASE + 30))
+printf '# move content 1 mirror\n127.0.0.1|%s|%s 127.0.0.1|%s|%s\n' "$(seg port "$m1")" "$old_dir" "$new_port" "$new_dir" >"$WORK/move.conf"
+chmod 644 "$WORK/move.conf"
+check "gprecoverseg -i to a new data directory and port" gprecoverseg -a -i "$WORK/move.conf"
+output_has "new location shown" "Recovery Target instance port +.* $new_port"
+is_eq "catalog records the new location" "$new_port $new_dir" "$(seg port "$m1") $(seg datadir "$m1")"
+is_eq "the moved mirror is up and in sync" "m u s" "$(seg_state "$m1")"
+is_eq "rows on the moved mirror" "$(rowsum "$(seg port "$p1")")" "$(rowsum "$new_port")"
+
+# --- two failed contents at once; lock; progress in gpstate -e -------------------------------
+m1=$(acting m 1) m2=$(acting m 2)
+stop_instance "$m1"
+stop_instance "$m2"
+check "two mirrors marked down" "${FTS[@]}"
+rm -f "$WORK/two.out" # the wait below must not see an earlier run's output
+gprecoverseg -F -a -s --max-rate 2000 >"$WORK/two.out" 2>&1 &
+run=$!
+wait_until 20 test -f "$COORDINATOR_DATA_DIRECTORY/gprecoverseg.lock/PID"
+check_fails "a second gprecoverseg while one runs is refused" 2 "already running with PID $run" gprecoverseg -F -a
+if wait_until 20 bash -c "gpstate -e 2>&1 | grep -q 'Segments in recovery'"; then
+	ok "gpstate -e shows the segments in recovery"
+	LAST_OUT=$(gpstate -e 2>&1)
+	output_has "with the recovery type and bytes" "$(seg port "$m1") +full +[0-9]+ +[0-9]+ +[0-9]+%"
+else
+	not_ok "gpstate -e shows the segments in recovery" "$(gpstate -e 2>&1 | tail -20)"
+fi
+if wait "$run"; then ok "both contents recovered in one run"; else not_ok "both contents recovered in one run" "$(tail -30 "$WORK/two.out")"; fi
+LAST_OUT=$(cat "$WORK/two.out")
+output_has "progress lines with bytes, percent and rate" "dbid $m2\): [0-9]+/[0-9]+ kB \([0-9]+%\), [0-9.]+ MB/s"
+first_done=$(grep -n "copied and started" "$WORK/two.out" | head -1 | cut -d: -f1)
+starts=$(head -n "${first_done:-0}" "$WORK/two.out" | grep -c "recovery of .* started")
+is_eq "both copies ran at the same time (two starts before the first finish)" "2" "$starts"
+is_eq "both mirrors up and in sync" "m u s|m u s" "$(seg_state "$m1")|$(seg_state "$m2")"
+if [ ! -e "$COORDINATOR_DATA_DIRECTORY/gprecoverseg.lock" ]; then ok "the lock is released"; else not_ok "the lock is released"; fi
+
+# --- the source dies during the copy: clear error, and a second run succeeds ---------------
+p2=$(acting p 2) m2=$(acting m 2)
+sql "$(seg port "$p2")" "INSERT INTO t SELECT g, repeat('y', 500) FROM generate_series(1, 100000) g"
+stop_instance "$m2"
+check "mirror of content 2 marked down" "${FTS[@]}"
+rm -f "$WORK/dies.out"
+gprecoverseg -F -a -s --max-rate 1000 >"$WORK/dies.out" 2>&1 &
+run=$!
+wait_until 30 grep -q "dbid $m2): [0-9]*/[0-9]* kB" "$WORK/dies.out"
+stop_instance "$p2"
+wait "$run"
+rc=$?
+LAST_OUT=$(cat "$WORK/dies.out")
+is_eq "gprecoverseg exits 1 when the source dies" "1" "$rc"
+output_has "the error names the segment and the step" "hostname: .*; port: $(seg port "$m2"); .*step: full; error: .*"
+output_has "and says what to do next" "run 'gprecoverseg -F' again"
+if [ -f "$(seg datadir "$m2")/standby.signal" ]; then ok "the half-copied target holds standby.signal"; else not_ok "the half-copied target holds standby.signal"; fi
+pg_ctl_admin -D "$(seg datadir "$p2")" -l "$(seg datadir "$p2")/log/startup.log" -w start >/dev/null
+check "after the source is back, a second run succeeds" gprecoverseg -F -a
+is_eq "mirror of content 2 up and in sync" "m u s" "$(seg_state "$m2")"
+is_eq "rows on it" "$(rowsum "$(seg port "$p2")")" "$(rowsum "$(seg port "$m2")")"
+
+# --- an external strategy loaded from a shared object ----------------------------------------
+stop_instance "$m2"
+check "mirror of content 2 down again" "${FTS[@]}"
+marker=$WORK/testwrap.marker
+rm -f "$marker"
+touch "$marker" && chmod 666 "$marker"
+check "gprecoverseg --strategy testwrap (a plugin) recovers it" env SEGRECOVER_STRATEGY_PATH="$REPO/build/tests/plugins" SEGRECOVER_TESTWRAP_MARKER="$marker" gprecoverseg -a --strategy testwrap
+is_eq "the plugin's check, run and copy all ran" "check dbid=$m2|run dbid=$m2|copied dbid=$m2" "$(paste -sd'|' "$marker")"
+is_eq "mirror recovered by the plugin is in sync" "m u s" "$(seg_state "$m2")"
+stop_instance "$m2"
+check "mirror of content 2 down once more" "${FTS[@]}"
+check_fails "an unknown strategy is refused before anything starts (exit 2)" 2 "unknown recovery strategy \"nosuch\": not a built-in \(full" gprecoverseg -a --strategy nosuch
+is_eq "and the instance is left as it was" "m d n" "$(seg_state "$m2")"
+check_fails "a strategy name that is not a name is refused (exit 2)" 2 "invalid strategy name" gprecoverseg -a --strategy 'bad name!'
+check "a plain full recovery still works after that" gprecoverseg -F -a
+t_done

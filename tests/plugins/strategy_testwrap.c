@@ -1,0 +1,66 @@
+/*
+ * strategy_testwrap: a test plugin proving that an external strategy is loaded by name from a
+ * shared object and driven end to end. It leaves a marker file ($SEGRECOVER_TESTWRAP_MARKER)
+ * saying which steps ran, and delegates the copy to the built-in full strategy through the host.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "strategy.h"
+
+static const struct strategy *full;
+
+static void mark(const char *what, int dbid)
+{
+	const char *path = getenv("SEGRECOVER_TESTWRAP_MARKER");
+	FILE *f;
+
+	if (path == NULL || (f = fopen(path, "a")) == NULL)
+		return;
+	fprintf(f, "%s dbid=%d\n", what, dbid);
+	fclose(f);
+}
+
+static int testwrap_check(struct recovery *r, struct errbuf *err)
+{
+	mark("check", r->dbid);
+	return full->check(r, err);
+}
+
+static int testwrap_run(struct recovery *r, struct errbuf *err)
+{
+	int rc;
+
+	mark("run", r->dbid);
+	r->host->phase(r, "testwrap");
+	rc = full->run(r, err);
+	if (rc == 0)
+		mark("copied", r->dbid);
+	return rc;
+}
+
+static void testwrap_cleanup(struct recovery *r)
+{
+	if (full->cleanup)
+		full->cleanup(r);
+}
+
+static struct strategy testwrap = {
+	.abi_version = STRATEGY_ABI_VERSION,
+	.name = "testwrap",
+	.description = "test plugin: the full strategy, wrapped",
+	.check = testwrap_check,
+	.run = testwrap_run,
+	.cleanup = testwrap_cleanup,
+};
+
+const struct strategy *segrecover_strategy(const struct strategy_host *host, struct errbuf *err);
+
+const struct strategy *segrecover_strategy(const struct strategy_host *host, struct errbuf *err)
+{
+	full = host->find("full", err);
+	if (full == NULL)
+		return NULL;
+	testwrap.caps = full->caps;
+	return &testwrap;
+}
