@@ -50,8 +50,8 @@ static void remember_connect_failure(const char *msg)
 
 PGconn *pg_connect(const struct pgconn_params *p, struct errbuf *err)
 {
-	const char *keys[10];
-	const char *vals[10];
+	const char *keys[16];
+	const char *vals[16];
 	char portbuf[16], timeoutbuf[16], msg[1024];
 	int n = 0;
 	PGconn *conn;
@@ -81,6 +81,15 @@ PGconn *pg_connect(const struct pgconn_params *p, struct errbuf *err)
 		keys[n] = "replication";
 		vals[n++] = "true";
 	}
+	/* A source that hangs without closing the connection must not hang a recovery for hours. */
+	keys[n] = "keepalives";
+	vals[n++] = "1";
+	keys[n] = "keepalives_idle";
+	vals[n++] = "30";
+	keys[n] = "keepalives_interval";
+	vals[n++] = "10";
+	keys[n] = "keepalives_count";
+	vals[n++] = "3";
 	keys[n] = NULL;
 	vals[n] = NULL;
 

@@ -50,6 +50,8 @@ int agentproto_parse(const char *line, struct agent_line *out)
 		out->kind = AGENT_DONE;
 	else if (strncmp(line, "@error ", 7) == 0)
 		out->kind = AGENT_ERROR;
+	else if (strncmp(line, "@note ", 6) == 0)
+		out->kind = AGENT_NOTE;
 	else
 		return -1;
 	if (uint_field(line, "dbid", &dbid) != 0)
@@ -67,11 +69,13 @@ int agentproto_parse(const char *line, struct agent_line *out)
 			return -1;
 		out->seconds = strtod(buf, NULL);
 		return 0;
-	case AGENT_ERROR: {
+	case AGENT_ERROR:
+	case AGENT_NOTE: {
 		/* msg= runs to the end of the line: it is the only free-text field */
 		const char *m = strstr(line, " msg=");
+		const char *key = out->kind == AGENT_ERROR ? "step" : "level";
 
-		if (field(line, "step", out->name, sizeof(out->name)) != 0 || m == NULL)
+		if (field(line, key, out->name, sizeof(out->name)) != 0 || m == NULL)
 			return -1;
 		snprintf(out->msg, sizeof(out->msg), "%s", m + 5);
 		return 0;
@@ -98,11 +102,22 @@ void agentproto_done(FILE *out, int dbid, uint64_t bytes, double seconds)
 	fflush(out);
 }
 
-void agentproto_error(FILE *out, int dbid, const char *step, const char *msg)
+static void put_one_line(FILE *out, const char *msg)
 {
-	fprintf(out, "@error dbid=%d step=%s msg=", dbid, step);
 	for (const char *p = msg; *p; p++)
 		fputc(*p == '\n' || *p == '\r' ? ' ' : *p, out);
 	fputc('\n', out);
 	fflush(out);
+}
+
+void agentproto_error(FILE *out, int dbid, const char *step, const char *msg)
+{
+	fprintf(out, "@error dbid=%d step=%s msg=", dbid, step);
+	put_one_line(out, msg);
+}
+
+void agentproto_note(FILE *out, int dbid, const char *level, const char *msg)
+{
+	fprintf(out, "@note dbid=%d level=%s msg=", dbid, level);
+	put_one_line(out, msg);
 }

@@ -202,6 +202,17 @@ static void handle_agent_line(struct run_row *r, const char *line)
 		snprintf(r->step, sizeof(r->step), "%s", al.name);
 		snprintf(r->error, sizeof(r->error), "%s", al.msg);
 		break;
+	case AGENT_NOTE:
+	{
+		/* Name the instance unless the strategy's message already does. */
+		enum log_level level = strcmp(al.name, "warning") == 0 ? LOG_WARNING : LOG_INFO;
+
+		if (strncmp(al.msg, "dbid ", 5) == 0)
+			log_msg(level, "%s", al.msg);
+		else
+			log_msg(level, "dbid %d: %s", al.dbid, al.msg);
+		break;
+	}
 	}
 }
 
@@ -261,8 +272,9 @@ static void finish_child(struct dispatch *d, struct run_row *r)
 		r->state = RUN_SYNCING;
 		r->sync_deadline = now + d->sync_timeout_s;
 		r->next_sync_probe = now;
-		log_info("dbid %d: copied and started in %.1f s; waiting for it to catch up", r->plan->target.dbid,
-			 now - r->t_start);
+		log_info("dbid %d: copied and started in %.2f s (%llu bytes copied); waiting for it to "
+			 "catch up",
+			 r->plan->target.dbid, now - r->t_start, (unsigned long long) r->bytes);
 		return;
 	}
 	if (r->error[0] == '\0') {

@@ -24,7 +24,8 @@ static const char program[] = "gpsegrecovery";
 
 struct host_state {
 	double last_progress;
-	uint64_t last_done;
+	uint64_t done, total;      /* the latest figures reported by the strategy */
+	bool unreported;           /* figures newer than the last line printed */
 };
 
 static double now_seconds(void)
@@ -35,9 +36,23 @@ static double now_seconds(void)
 	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
+/* The dbid this agent recovers: strategy log calls carry no recovery, and there is one per run. */
+static int agent_dbid;
+
+/* Strategy messages go to the agent's log, and the INFO and WARNING ones also to gprecoverseg,
+ * which shows them to the DBA: "diverged at ...", "crash recovery first" matter during an outage. */
 static void host_log(int level, const char *fmt, va_list ap)
 {
+	va_list copy;
+	char msg[1024];
+
+	va_copy(copy, ap);
 	log_vmsg((enum log_level) level, fmt, ap);
+	if (level == LOG_INFO || level == LOG_WARNING) {
+		vsnprintf(msg, sizeof(msg), fmt, copy);
+		agentproto_note(stdout, agent_dbid, level == LOG_INFO ? "info" : "warning", msg);
+	}
+	va_end(copy);
 }
 
 static void host_progress(struct recovery *r, uint64_t done, uint64_t total)
@@ -45,12 +60,24 @@ static void host_progress(struct recovery *r, uint64_t done, uint64_t total)
 	struct host_state *hs = r->host_data;
 	double t = now_seconds();
 
-	/* Twice a second is enough for a display, and the final figure always gets through. */
-	if (t - hs->last_progress < 0.5 && !(total > 0 && done >= total && hs->last_done < total))
+	hs->done = done;
+	hs->total = total;
+	hs->unreported = true;
+	/* Twice a second is enough for a display; the last figures are printed when run() ends. */
+	if (t - hs->last_progress < 0.5)
 		return;
 	hs->last_progress = t;
-	hs->last_done = done;
+	hs->unreported = false;
 	agentproto_progress(stdout, r->dbid, done, total);
+}
+
+static void host_progress_flush(struct recovery *r)
+{
+	struct host_state *hs = r->host_data;
+
+	if (hs->unreported)
+		agentproto_progress(stdout, r->dbid, hs->done, hs->total);
+	hs->unreported = false;
 }
 
 static void host_phase(struct recovery *r, const char *name)
@@ -76,7 +103,8 @@ static void usage(void)
 	       "  --type NAME            strategy: full, incremental, or a plugin name or path\n"
 	       "  --target-address ADDR  address the recovered server listens on (default localhost)\n"
 	       "  --source-datadir DIR   the source's data directory (for messages)\n"
-	       "  --force-overwrite      the catalog marks the target down: a strategy that starts\n"
+	       "  --force-overwrite      the catalog marks the target down: a postmaster still\n"
+	       "                         running in it is stopped, and a strategy that starts\n"
 	       "                         from an empty directory may wipe it\n"
 	       "  --max-rate KBPS        throttle the copy (full recovery), 32-1048576 kB/s\n"
 	       "  --start-timeout SECS   wait this long for start and streaming (default 600)\n"
@@ -271,6 +299,7 @@ int main(int argc, char **argv)
 
 	memset(&r, 0, sizeof(r));
 	r.dbid = (int) a.dbid;
+	agent_dbid = r.dbid;
 	r.content = (int) a.content;
 	r.target_datadir = a.target_datadir;
 	r.target_port = (int) a.target_port;
@@ -293,7 +322,7 @@ int main(int argc, char **argv)
 	    strcmp(a.source_datadir, a.target_datadir) == 0)
 		return fail(r.dbid, "preflight", t.datadir, t.port,
 			    "the target is the source's own data directory");
-	if (target_prepare(&t, &err) != 0)
+	if (target_prepare(&t, a.force_overwrite, &err) != 0)
 		return fail(r.dbid, "preflight", t.datadir, t.port, err.msg);
 	if (s->check(&r, &err) != 0) {
 		target_release(&t);
@@ -306,12 +335,16 @@ int main(int argc, char **argv)
 			return fail(r.dbid, "wipe", t.datadir, t.port, err.msg);
 		}
 	}
-	/* Invariant 2: before any byte is copied, the directory can only start as a standby. */
-	if (standby_write_signal(t.datadir, &err) != 0) {
+	/*
+	 * Invariant 2: before any byte is copied, the directory can only start as a standby. An
+	 * in-place strategy writes it itself, once it has looked at the directory as it was.
+	 */
+	if ((s->caps & STRATEGY_EMPTY_TARGET) && standby_write_signal(t.datadir, &err) != 0) {
 		target_release(&t);
 		return fail(r.dbid, "preflight", t.datadir, t.port, err.msg);
 	}
 	rc = s->run(&r, &err);
+	host_progress_flush(&r);
 	if (s->cleanup)
 		s->cleanup(&r);
 	if (rc != 0) {

@@ -11,7 +11,7 @@
 #include "recoverseg_options.h"
 
 /* The strategy used when neither -F nor --differential nor --strategy is given. */
-#define PLAN_DEFAULT_STRATEGY "full"
+#define PLAN_DEFAULT_STRATEGY "incremental"
 
 struct plan_row {
 	const struct segment *failed; /* the catalog row (status 'd') */

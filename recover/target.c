@@ -22,7 +22,31 @@
 #include "strbuf.h"
 #include "xalloc.h"
 
-int target_prepare(struct target *t, struct errbuf *err)
+/* Stop a failed instance that still runs: a fast shutdown leaves a clean control file. */
+static int stop_failed_instance(struct target *t, pid_t pid, struct errbuf *err)
+{
+	char *pg_ctl = pgbin_path("pg_ctl");
+	const char *argv[] = { pg_ctl, "-D", t->datadir, "-m", "fast", "-w", "-t", "120", "stop", NULL };
+	struct exec_options opts = { 0 };
+	struct strbuf out = STRBUF_INIT;
+	int status = -1, rc = 0;
+
+	log_info("Ensuring failed segment \"%s\" is stopped: its postmaster (PID %d) still runs",
+		 t->datadir, (int) pid);
+	strbuf_init(&out, 0);
+	if (exec_run(&opts, argv, &out, &out, &status, err) != 0)
+		rc = -1;
+	else if (status != 0 || postmaster_running(t->datadir, NULL)) {
+		strbuf_rtrim(&out);
+		rc = errbuf_set(err, "cannot stop the postmaster (PID %d) running in \"%s\": %s", (int) pid,
+				t->datadir, out.buf);
+	}
+	strbuf_release(&out);
+	free(pg_ctl);
+	return rc;
+}
+
+int target_prepare(struct target *t, bool stop_running, struct errbuf *err)
 {
 	struct stat st;
 	pid_t pid = 0;
@@ -30,10 +54,15 @@ int target_prepare(struct target *t, struct errbuf *err)
 	char text[32];
 
 	t->lock_fd = -1;
-	if (postmaster_running(t->datadir, &pid))
-		return errbuf_set(err, "a postmaster (PID %d) is running in \"%s\": stop it first "
-				       "(pg_ctl stop -D %s); a running instance is never overwritten",
-				  (int) pid, t->datadir, t->datadir);
+	if (postmaster_running(t->datadir, &pid)) {
+		if (!stop_running)
+			return errbuf_set(err, "a postmaster (PID %d) is running in \"%s\": stop it first "
+					       "(pg_ctl stop -D %s); a running instance is never "
+					       "overwritten",
+					  (int) pid, t->datadir, t->datadir);
+		if (stop_failed_instance(t, pid, err) != 0)
+			return -1;
+	}
 	if (stat(t->datadir, &st) != 0) {
 		if (errno != ENOENT)
 			return errbuf_set_errno(err, errno, "cannot examine \"%s\"", t->datadir);
@@ -105,6 +134,67 @@ static bool holds_only_lock(const char *dir)
 	return only;
 }
 
+/* Only PostgreSQL's per-version directories (PG_15_...) in a tablespace directory? */
+static bool is_tablespace_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	bool yes = true;
+
+	if (d == NULL)
+		return false;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+		    strncmp(de->d_name, "PG_", 3) != 0) {
+			yes = false;
+			break;
+		}
+	closedir(d);
+	return yes;
+}
+
+/*
+ * The directories the target's own tablespace links point at hold the failed instance's data
+ * too: empty them under the same rules as the data directory (only PostgreSQL's own layout).
+ */
+static int wipe_tablespaces(struct target *t, struct errbuf *err)
+{
+	char *tblspc = path_join(t->datadir, "pg_tblspc");
+	DIR *d = opendir(tblspc);
+	struct dirent *de;
+	int rc = 0;
+
+	if (d == NULL) {
+		free(tblspc);
+		return 0;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		char *link = path_join(tblspc, de->d_name);
+		char dest[4096];
+		ssize_t n = readlink(link, dest, sizeof(dest) - 1);
+
+		free(link);
+		if (n <= 0)
+			continue;
+		dest[n] = '\0';
+		if (!path_exists(dest))
+			continue;
+		if (!is_tablespace_dir(dest)) {
+			rc = errbuf_set(err, "tablespace directory \"%s\" (linked from %s/pg_tblspc/%s) "
+					     "holds more than PostgreSQL's PG_* directories: refusing to "
+					     "wipe it; check it and empty it yourself",
+					dest, t->datadir, de->d_name);
+			break;
+		}
+		rc = empty_directory(dest, NULL, err);
+		if (rc == 0)
+			rc = fsync_path(dest, true, err);
+	}
+	closedir(d);
+	free(tblspc);
+	return rc;
+}
+
 int target_wipe(struct target *t, struct errbuf *err)
 {
 	const char *keep[] = { TARGET_LOCK_FILE, NULL };
@@ -121,6 +211,8 @@ int target_wipe(struct target *t, struct errbuf *err)
 	if (postmaster_running(t->datadir, &pid))
 		return errbuf_set(err, "a postmaster (PID %d) started in \"%s\"; refusing to wipe it",
 				  (int) pid, t->datadir);
+	if (wipe_tablespaces(t, err) != 0)
+		return -1;
 	if (empty_directory(t->datadir, keep, err) != 0)
 		return errbuf_prefix(err, "cannot empty \"%s\"", t->datadir);
 	return fsync_path(t->datadir, true, err);

@@ -19,10 +19,11 @@ struct target {
 };
 
 /*
- * Refuse if a postmaster runs in the directory; create it (0700) if missing; take the
- * directory's lock (a second recovery of the same directory is refused).
+ * Refuse if a postmaster runs in the directory (or, with stop_running — the catalog marks the
+ * instance down — stop it with a fast shutdown, as Greenplum does); create the directory (0700)
+ * if missing; take the directory's lock (a second recovery of the same directory is refused).
  */
-int target_prepare(struct target *t, struct errbuf *err);
+int target_prepare(struct target *t, bool stop_running, struct errbuf *err);
 void target_release(struct target *t);
 
 /*

@@ -13,9 +13,10 @@
 
 static const struct strategy *const builtins[] = {
 	&strategy_full,
+	&strategy_incremental,
 };
 
-static const char *const builtin_names[] = { "full", NULL };
+static const char *const builtin_names[] = { "full", "incremental", NULL };
 
 static void default_log(int level, const char *fmt, va_list ap)
 {

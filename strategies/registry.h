@@ -19,5 +19,6 @@ bool strategy_is_builtin(const char *name);
 
 /* Built-in strategies (defined in their own directories). */
 extern const struct strategy strategy_full;
+extern const struct strategy strategy_incremental;
 
 #endif

@@ -16,7 +16,11 @@
 enum strategy_caps {
 	/* Can only repair the failed instance's own directory (not a new host/port/directory). */
 	STRATEGY_IN_PLACE_ONLY = 1u << 0,
-	/* Starts from an empty target: the caller wipes it first (invariant 5 checked there). */
+	/*
+	 * Starts from an empty target: the caller wipes it first (invariant 5 checked there) and
+	 * writes standby.signal before run(). A strategy without this flag works on the target's own
+	 * data and must write standby.signal itself before its first change (invariant 2).
+	 */
 	STRATEGY_EMPTY_TARGET = 1u << 1,
 };
 

@@ -170,6 +170,23 @@ static bool below_created_link(struct extract *x, const char *rel)
 	return false;
 }
 
+/*
+ * What Greenplum's full recovery leaves out of a mirror (pg_basebackup -E ./db_dumps -E ./promote
+ * -E ./db_analyze): the primary's dumps and its promotion trigger, with everything below them.
+ */
+static bool greenplum_excluded(const char *rel)
+{
+	static const char *const names[] = { "db_dumps", "promote", "db_analyze" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t n = strlen(names[i]);
+
+		if (strncmp(rel, names[i], n) == 0 && (rel[n] == '\0' || rel[n] == '/'))
+			return true;
+	}
+	return false;
+}
+
 enum action { ACT_WRITE, ACT_SKIP };
 
 /*
@@ -193,6 +210,12 @@ static int policy(struct extract *x, struct archive_entry *e, const char *rel, e
 		if (strcmp(rel, "standby.signal") == 0 || strcmp(rel, "recovery.signal") == 0) {
 			say(x, LOG_INFO, "archive %s: member %s not written: a mirror gets its own signal "
 					 "file", x->o->archive, rel);
+			*act = ACT_SKIP;
+			return 0;
+		}
+		if (greenplum_excluded(rel)) {
+			say(x, LOG_INFO, "archive %s: member %s not written: Greenplum keeps it off "
+					 "mirrors", x->o->archive, rel);
 			*act = ACT_SKIP;
 			return 0;
 		}
@@ -639,6 +662,18 @@ static int one_member(struct extract *x, struct archive *a, struct reader *rd,
 	}
 	if (rc != 0)
 		return -1;
+	/* The new name must be durable too: its directory is synced at the end. */
+	{
+		const char *slash = strrchr(rel, '/');
+
+		if (slash) {
+			char parent[PATH_MAX];
+
+			memcpy(parent, rel, (size_t) (slash - rel));
+			parent[slash - rel] = '\0';
+			note_dir(x, parent);
+		}
+	}
 	if (type == AE_IFLNK) {
 		x->links = xrealloc(x->links, (x->nlinks + 1) * sizeof(*x->links));
 		x->links[x->nlinks++] = xstrdup(rel);

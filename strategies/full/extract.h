@@ -14,7 +14,8 @@
  *  - nothing is written below a link this extraction created, nor through any link on disk
  *    (every directory is opened with O_NOFOLLOW from the root);
  *  - in the main archive, segrecover.lock (the caller's lock), standby.signal and recovery.signal
- *    are never written, and the contents of a relative log directory are skipped.
+ *    are never written, the contents of a relative log directory are skipped, and so are
+ *    Greenplum's db_dumps, promote and db_analyze (what gprecoverseg -F excludes).
  *
  * A refused member stops the extraction with an error that names the archive and the member.
  * Files are handed to a syncer (see syncer.h) as they are finished.

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -91,8 +92,28 @@ static int check_args(const struct recovery *r, struct errbuf *err)
 }
 
 /*
+ * Is the mapped directory the target's own tablespace (its pg_tblspc/<oid> link points there)?
+ * The host empties those with the data directory, so check() need not find them empty.
+ */
+static bool is_targets_own(const struct recovery *r, const struct full_tablespace *ts)
+{
+	char link[64], dest[4096];
+	char *path;
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "pg_tblspc/%u", ts->oid);
+	path = path_join(r->target_datadir, link);
+	n = readlink(path, dest, sizeof(dest) - 1);
+	free(path);
+	if (n <= 0)
+		return false;
+	dest[n] = '\0';
+	return full_same_location(dest, ts->target_location);
+}
+
+/*
  * The source's tablespaces (not pg_default/pg_global), each mapped for the target. With
- * check_empty, every mapped directory must be empty or absent.
+ * check_empty, every mapped directory must be empty or absent, or be the target's own.
  */
 static int list_tablespaces(PGconn *conn, const struct recovery *r, bool check_empty,
 			    struct full_tablespace **out, size_t *nout, struct errbuf *err)
@@ -117,7 +138,10 @@ static int list_tablespaces(PGconn *conn, const struct recovery *r, bool check_e
 		*nout = (size_t) i + 1;
 		if (full_tablespace_map(ts[i].source_location, ts[i].oid, r->source_dbid, r->dbid,
 					local, &ts[i].target_location, err) != 0 ||
-		    (check_empty && full_tablespace_check_empty(&ts[i], err) != 0)) {
+		    full_tablespace_check_place(&ts[i], r->target_datadir, r->source_datadir, local,
+						err) != 0 ||
+		    (check_empty && !is_targets_own(r, &ts[i]) &&
+		     full_tablespace_check_empty(&ts[i], err) != 0)) {
 			PQclear(res);
 			full_tablespaces_free(ts, *nout);
 			*nout = 0;
@@ -281,10 +305,18 @@ struct run_state {
 static void on_progress(void *ctx, uint64_t received, uint64_t server_done)
 {
 	struct run_state *st = ctx;
+	uint64_t total = st->total;
 
 	(void) server_done;
+	/*
+	 * The server's estimate leaves out the WAL that comes at the end of base.tar and the
+	 * manifest: once past it, keep the total a little ahead, so that "done" reaches "total"
+	 * only when run() says so at the end.
+	 */
+	if (total <= received)
+		total = received + received / 64 + 1;
 	if (st->r->host && st->r->host->progress)
-		st->r->host->progress(st->r, received, received > st->total ? received : st->total);
+		st->r->host->progress(st->r, received, total);
 }
 
 static void on_log(void *ctx, int level, const char *msg)
@@ -314,20 +346,29 @@ static unsigned sync_threads(void)
 	return t && *t ? (unsigned) strtoul(t, NULL, 10) : FULL_DEFAULT_SYNC_THREADS;
 }
 
-/* The server's message of a failed result, with its SQLSTATE when it means corruption. */
+/* The server's message of a failed result ("<message> (SQLSTATE xxxxx)"), or libpq's. */
 static void result_error(PGresult *res, PGconn *conn, char *buf, size_t len)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	const char *text = res ? PQresultErrorMessage(res) : "";
+	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	char cmsg[1024];
 	size_t n;
 
-	if (text == NULL || text[0] == '\0')
-		text = pg_errmsg(conn, cmsg, sizeof(cmsg));
-	if (state && strcmp(state, "XX001") == 0)
-		snprintf(buf, len, "data checksum failure on the source (SQLSTATE XX001): %s", text);
-	else
+	if (primary == NULL || primary[0] == '\0') {
+		const char *text = res ? PQresultErrorMessage(res) : "";
+
+		if (text == NULL || text[0] == '\0')
+			text = pg_errmsg(conn, cmsg, sizeof(cmsg));
+		if (text[0] == '\0')
+			text = res ? PQresStatus(PQresultStatus(res)) : "no result from the server";
 		snprintf(buf, len, "%s", text);
+	} else if (state && strcmp(state, "XX001") == 0) {
+		snprintf(buf, len, "data checksum failure on the source: %s (SQLSTATE XX001)", primary);
+	} else if (state) {
+		snprintf(buf, len, "%s (SQLSTATE %s)", primary, state);
+	} else {
+		snprintf(buf, len, "%s", primary);
+	}
 	n = strlen(buf);
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
 		buf[--n] = '\0';
@@ -436,7 +477,9 @@ static int read_tablespaces(PGconn *conn, const struct recovery *r, const char *
 		if (j < *nts) {
 			out[n - 1].target_location = xstrdup((*ts)[j].target_location);
 		} else if (full_tablespace_map(loc, oid, r->source_dbid, r->dbid, local,
-					       &out[n - 1].target_location, err) != 0) {
+					       &out[n - 1].target_location, err) != 0 ||
+			   full_tablespace_check_place(&out[n - 1], r->target_datadir,
+						       r->source_datadir, local, err) != 0) {
 			PQclear(res);
 			full_tablespaces_free(out, n);
 			return errbuf_prefix(err, "%s", src);
@@ -488,16 +531,10 @@ static int full_run(struct recovery *r, struct errbuf *err)
 		return -1;
 	source_name(r, src, sizeof(src));
 
-	/* Before the backup, on a normal connection: the slot, the log directory, the tablespaces. */
+	/* Before the backup, on a normal connection: the log directory, the tablespaces, the slot. */
 	conn = connect_source(r, false, err);
 	if (conn == NULL)
 		return -1;
-	if (slot_ensure(conn, true, err) != 0) {
-		errbuf_prefix(err, "%s", src);
-		goto out;
-	}
-	strategy_log(r, LOG_INFO, "replication slot %s re-created on %s: it keeps the WAL from now on",
-		     REPLICATION_SLOT, src);
 	if (pg_query_value(conn, "SHOW log_directory", 0, NULL, &log_directory, err) != 0) {
 		errbuf_prefix(err, "%s", src);
 		goto out;
@@ -516,6 +553,16 @@ static int full_run(struct recovery *r, struct errbuf *err)
 				 r->target_datadir);
 		goto out;
 	}
+	/*
+	 * The pair's slot, re-created: it reserves WAL from now on, so the WAL of the backup cannot
+	 * be recycled before it is fetched, and the new mirror streams from it at once.
+	 */
+	if (slot_ensure(conn, true, err) != 0) {
+		errbuf_prefix(err, "%s", src);
+		goto out;
+	}
+	strategy_log(r, LOG_INFO, "replication slot %s re-created on %s: it keeps the WAL from now on",
+		     REPLICATION_SLOT, src);
 	PQfinish(conn);
 	conn = NULL;
 
@@ -644,6 +691,8 @@ static int full_run(struct recovery *r, struct errbuf *err)
 	t_sync = now_seconds() - t_sync;
 	full_syncer_get_stats(syncer, &ss);
 	r->bytes_total = r->bytes_copied;
+	if (r->host && r->host->progress)
+		r->host->progress(r, r->bytes_copied, r->bytes_total);
 	{
 		double total = now_seconds() - t0;
 

@@ -51,6 +51,37 @@ int full_tablespace_map(const char *location, unsigned oid, int source_dbid, int
 	return 0;
 }
 
+bool full_path_is_under(const char *path, const char *dir)
+{
+	size_t lp = strlen(path), ld = strlen(dir);
+
+	while (lp > 1 && path[lp - 1] == '/')
+		lp--;
+	while (ld > 1 && dir[ld - 1] == '/')
+		ld--;
+	if (ld == 1 && dir[0] == '/')
+		return path[0] == '/';
+	return lp >= ld && memcmp(path, dir, ld) == 0 && (lp == ld || path[ld] == '/');
+}
+
+int full_tablespace_check_place(const struct full_tablespace *ts, const char *target_datadir,
+				const char *source_datadir, bool source_local, struct errbuf *err)
+{
+	if (target_datadir && full_path_is_under(ts->target_location, target_datadir))
+		return errbuf_set(err, "tablespace %u would go to \"%s\", inside the target data "
+				       "directory %s: move the tablespace out of the data directory "
+				       "on the source",
+				  ts->oid, ts->target_location, target_datadir);
+	if (source_local && source_datadir && source_datadir[0] == '/' &&
+	    (full_path_is_under(ts->target_location, source_datadir) ||
+	     full_path_is_under(source_datadir, ts->target_location)))
+		return errbuf_set(err, "tablespace %u would go to \"%s\", which overlaps the source's "
+				       "data directory %s on this host: the mirror must never write "
+				       "into the primary's directory",
+				  ts->oid, ts->target_location, source_datadir);
+	return 0;
+}
+
 int full_tablespace_check_empty(const struct full_tablespace *ts, struct errbuf *err)
 {
 	struct stat st;

@@ -28,6 +28,16 @@ bool full_same_location(const char *a, const char *b);
 int full_tablespace_map(const char *location, unsigned oid, int source_dbid, int dbid,
 			bool source_local, char **target, struct errbuf *err);
 
+/* Is PATH equal to DIR or below it (by name, ignoring trailing slashes)? */
+bool full_path_is_under(const char *path, const char *dir);
+
+/*
+ * The mapped location must not be inside the target's data directory (the wipe and base.tar
+ * own that tree), nor, when the source is on this host, inside the source's (invariant 1).
+ */
+int full_tablespace_check_place(const struct full_tablespace *ts, const char *target_datadir,
+				const char *source_datadir, bool source_local, struct errbuf *err);
+
 /* The mapped directory must be empty or absent (a read-only check, for check() and run()). */
 int full_tablespace_check_empty(const struct full_tablespace *ts, struct errbuf *err);
 

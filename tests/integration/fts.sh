@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The fault probe on a real demo cluster: mirror down, mirror back, failover, double fault,
 # bad input, and a destroy that leaves nothing behind.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/testlib.sh"
 
 cluster_create
 FTS=(gpfts --once --retries 2 --retry-delay 300)

@@ -2,7 +2,7 @@
 # gprecoverseg -F on a real demo cluster: a failed primary rebuilt from scratch, -o/-i round
 # trip, a new data directory and port, two contents at once, the lock, progress in gpstate -e,
 # a source that dies during the copy, and an external strategy plugin.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/testlib.sh"
 
 cluster_create
 FTS=(gpfts --once --retries 2 --retry-delay 300)

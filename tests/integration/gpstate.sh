@@ -3,8 +3,8 @@
 # stopped mirror the catalog still calls up, a mirror marked down, roles switched, a hung
 # instance, a gprecoverseg in progress, and the errors (no coordinator, bad catalog, bad usage).
 # shellcheck source-path=SCRIPTDIR
-# shellcheck source=lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=lib/testlib.sh
+. "$(dirname "$0")/lib/testlib.sh"
 
 LOGS=$WORK/logs
 mkdir_admin "$LOGS"

@@ -555,6 +555,11 @@ START_TEST(lock_and_signal_files_kept)
 		{ "standby.signal", 'f', 0600, "theirs", 6, NULL },
 		{ "recovery.signal", 'f', 0600, "", 0, NULL },
 		{ "PG_VERSION", 'f', 0600, "15\n", 3, NULL },
+		/* What Greenplum keeps off mirrors */
+		{ "db_dumps/", 'd', 0700, NULL, 0, NULL },
+		{ "db_dumps/20260101/dump.gz", 'f', 0600, "dump", 4, NULL },
+		{ "promote", 'f', 0600, "", 0, NULL },
+		{ "db_dumps_not/", 'd', 0700, NULL, 0, NULL },
 	};
 	struct full_extract_stats st;
 	struct errbuf err;
@@ -570,8 +575,9 @@ START_TEST(lock_and_signal_files_kept)
 	close(fd);
 	fd = open(signal, O_CREAT | O_WRONLY, 0600);
 	close(fd);
-	ck_assert_msg(extract_with(&s, _i, m, 4, 512, true, NULL, 0, &st, &err) == 0, "%s",
-		      err.msg);
+	ck_assert_msg(extract_with(&s, _i, m, sizeof(m) / sizeof(m[0]), 512, true, NULL, 0, &st,
+				   &err) == 0,
+		      "%s", err.msg);
 	data = slurp(lock, &len);
 	ck_assert_uint_eq(len, 4);
 	ck_assert_mem_eq(data, "mine", 4);
@@ -584,7 +590,16 @@ START_TEST(lock_and_signal_files_kept)
 	signal = path_join(s.root, "recovery.signal");
 	ck_assert(!path_exists(signal));
 	free(signal);
-	ck_assert_uint_eq(st.skipped, 3);
+	signal = path_join(s.root, "db_dumps");
+	ck_assert(!path_exists(signal));
+	free(signal);
+	signal = path_join(s.root, "promote");
+	ck_assert(!path_exists(signal));
+	free(signal);
+	signal = path_join(s.root, "db_dumps_not");
+	ck_assert(path_exists(signal));
+	free(signal);
+	ck_assert_uint_eq(st.skipped, 6);
 	ck_assert_uint_eq(st.files, 1);
 	scratch_free(&s);
 }
@@ -781,6 +796,26 @@ START_TEST(tablespace_mapping_rule)
 	/* A relative location (in-place tablespace) cannot be mapped. */
 	ck_assert_int_ne(full_tablespace_map("pg_tblspc/16385", 16385, 2, 5, false, &t, &err), 0);
 	ck_assert(full_same_location("/a/b/", "/a/b"));
+	ck_assert(full_path_is_under("/a/b/c", "/a/b/"));
+	ck_assert(full_path_is_under("/a/b", "/a/b"));
+	ck_assert(!full_path_is_under("/a/bc", "/a/b"));
+	ck_assert(!full_path_is_under("/a", "/a/b"));
+	{
+		struct full_tablespace in_src = { .oid = 1, .target_location = "/p/data/ts/3" };
+		struct full_tablespace fine = { .oid = 1, .target_location = "/ts/3" };
+
+		/* Inside the source's data directory on this host: never. */
+		ck_assert_int_ne(full_tablespace_check_place(&in_src, "/m/data", "/p/data", true, &err),
+				 0);
+		ck_assert_msg(strstr(err.msg, "/p/data") != NULL, "%s", err.msg);
+		ck_assert_int_eq(full_tablespace_check_place(&in_src, "/m/data", "/p/data", false,
+							     &err), 0);
+		/* Inside the target's data directory: never. */
+		ck_assert_int_ne(full_tablespace_check_place(&in_src, "/p/data/", NULL, false, &err),
+				 0);
+		ck_assert_int_eq(full_tablespace_check_place(&fine, "/m/data", "/p/data", true, &err),
+				 0);
+	}
 	ck_assert(!full_same_location("/a/b", "/a/bc"));
 }
 END_TEST

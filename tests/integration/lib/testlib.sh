@@ -1,10 +1,10 @@
-# tests/integration/lib.sh: what every integration test sources. Each test runs on its own demo
+# tests/integration/lib/testlib.sh: what every integration test sources. Each test runs on its own demo
 # cluster (real PostgreSQL 15 servers) in $SEGRECOVER_TEST_WORK on ports from
 # $SEGRECOVER_TEST_PORT_BASE, prints TAP-style "ok N - ..." / "not ok N - ..." lines, and
 # destroys its cluster on exit.
 set -uo pipefail
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source=../../scripts/lib/common.sh
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+# shellcheck source=../../../scripts/lib/common.sh
 . "$REPO/scripts/lib/common.sh"
 BIN=$REPO/build/bin
 WORK=${SEGRECOVER_TEST_WORK:-$(mktemp -d /tmp/segrecover-it.XXXXXX)}

@@ -1,0 +1,656 @@
+/*
+ * incremental: the pg_rewind-style strategy, the default type of gprecoverseg. Finds where the
+ * target's timeline left the source's, reads the target's own WAL from the last common
+ * checkpoint to its end to learn which blocks it changed, and copies from the source only those
+ * blocks and the files that differ. Unlike pg_rewind it copies none of the source's WAL
+ * segments but the one holding the divergence point: the new mirror streams the rest from its
+ * replication slot.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exec.h"
+#include "fsutil.h"
+#include "full/tablespace.h"
+#include "incremental/crashrecovery.h"
+#include "incremental/filemap.h"
+#include "incremental/rewindlabel.h"
+#include "incremental/source.h"
+#include "incremental/targetio.h"
+#include "incremental/timeline.h"
+#include "incremental/walreader.h"
+#include "incremental/walscan.h"
+#include "log.h"
+#include "pgconn.h"
+#include "pgcontrol.h"
+#include "registry.h"
+#include "replication.h"
+#include "standbyconf.h"
+#include "strategy.h"
+#include "xalloc.h"
+
+/*
+ * Present from the first byte the strategy changes until pg_control is final: a directory that
+ * holds it is a mix of two histories, and only a full copy can repair it.
+ */
+#define IN_PROGRESS_MARKER "segrecover.incremental"
+#define LOCK_FILE "segrecover.lock"
+
+static const char *const keep_target_names[] = { LOCK_FILE, IN_PROGRESS_MARKER, "standby.signal",
+						  "recovery.signal", NULL };
+
+/* Everything one run needs; owned here, freed by cleanup_run. */
+struct incr {
+	struct recovery *r;
+	struct pgcontrol target_ctl, source_ctl;
+	bool target_is_standby;
+	struct timeline_history target_hist, source_hist;
+	struct timeline_divergence div;
+	struct walscan_checkpoint target_last_ckpt; /* pg_control's checkpoint record, with its end */
+	lsn_t target_end;
+	struct walscan_checkpoint common_ckpt;     /* the last common checkpoint */
+	struct targetio *tio;
+	struct source *src;
+	struct filemap *fm;
+	char *log_directory;
+	bool source_local;
+};
+
+static void progress_cb(void *arg, uint64_t written)
+{
+	struct recovery *r = arg;
+
+	r->host->progress(r, written, r->bytes_total);
+}
+
+static char *target_path(const struct recovery *r, const char *name)
+{
+	return path_join(r->target_datadir, name);
+}
+
+static bool target_has(const struct recovery *r, const char *name)
+{
+	char *p = target_path(r, name);
+	bool yes = path_exists(p);
+
+	free(p);
+	return yes;
+}
+
+/* Source checks over a normal connection, used by check() and run(). */
+static int check_source(PGconn *conn, const struct recovery *r, uint64_t target_sysid,
+			struct errbuf *err)
+{
+	char *v = NULL;
+	int rc = -1;
+
+	if (pg_query_value(conn, "SELECT pg_is_in_recovery()", 0, NULL, &v, err) != 0)
+		goto out;
+	if (v && v[0] == 't') {
+		errbuf_set(err, "the source %s:%d is in recovery: an incremental recovery copies from "
+				"the acting primary only",
+			   r->source_host, r->source_port);
+		goto out;
+	}
+	free(v);
+	if (pg_query_value(conn, "SHOW server_version_num", 0, NULL, &v, err) != 0)
+		goto out;
+	if (v == NULL || atoi(v) / 10000 != 15) {
+		errbuf_set(err, "the source %s:%d runs PostgreSQL %s, not 15", r->source_host,
+			   r->source_port, v ? v : "?");
+		goto out;
+	}
+	free(v);
+	if (pg_query_value(conn,
+			   "SELECT (current_setting('data_checksums')::bool OR "
+			   "current_setting('wal_log_hints')::bool)::text || ' ' || "
+			   "current_setting('full_page_writes') || ' ' || "
+			   "(SELECT system_identifier FROM pg_control_system())",
+			   0, NULL, &v, err) != 0)
+		goto out;
+	{
+		char hints[8] = "", fpw[8] = "";
+		unsigned long long sysid = 0;
+
+		if (v == NULL || sscanf(v, "%7s %7s %llu", hints, fpw, &sysid) != 3) {
+			errbuf_set(err, "cannot read the source's settings");
+			goto out;
+		}
+		if (strcmp(hints, "true") != 0) {
+			errbuf_set(err, "the source %s:%d has neither data checksums nor wal_log_hints: "
+					"its WAL does not record every change an incremental recovery must "
+					"see; use gprecoverseg -F",
+				   r->source_host, r->source_port);
+			goto out;
+		}
+		if (strcmp(fpw, "on") != 0) {
+			errbuf_set(err, "the source %s:%d has full_page_writes off; turn it on or use "
+					"gprecoverseg -F",
+				   r->source_host, r->source_port);
+			goto out;
+		}
+		if (target_sysid && sysid != target_sysid) {
+			errbuf_set(err, "the target's system identifier %llu differs from the source's "
+					"%llu: they are not the same cluster; use gprecoverseg -F",
+				   (unsigned long long) target_sysid, sysid);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	free(v);
+	return rc;
+}
+
+static int incremental_check(struct recovery *r, struct errbuf *err)
+{
+	struct pgcontrol ctl;
+	struct pgconn_params params = { .host = r->source_host, .port = r->source_port, .connect_timeout = 10 };
+	PGconn *conn;
+	int rc;
+
+	if (!is_pg_datadir(r->target_datadir))
+		return errbuf_set(err, "\"%s\" is not a PostgreSQL data directory: there is nothing to "
+				       "repair in place; use gprecoverseg -F",
+				  r->target_datadir);
+	if (target_has(r, IN_PROGRESS_MARKER))
+		return errbuf_set(err, "an earlier incremental recovery of \"%s\" did not finish: the "
+				       "directory mixes two histories and only a full copy repairs it; "
+				       "run gprecoverseg -F",
+				  r->target_datadir);
+	if (pgcontrol_read(r->target_datadir, &ctl, err) != 0)
+		return errbuf_append(err, "Use gprecoverseg -F.");
+	if (ctl.data_checksum_version == 0 && !ctl.wal_log_hints)
+		return errbuf_set(err, "\"%s\" has neither data checksums nor wal_log_hints: its WAL does "
+				       "not show every block it changed; use gprecoverseg -F",
+				  r->target_datadir);
+	if (target_has(r, "standby.signal") && ctl.state != DB_SHUTDOWNED_IN_RECOVERY &&
+	    ctl.state != DB_IN_ARCHIVE_RECOVERY && ctl.state != DB_SHUTDOWNED)
+		return errbuf_set(err, "\"%s\" holds standby.signal but its control file says \"%s\"; "
+				       "use gprecoverseg -F",
+				  r->target_datadir, pgcontrol_state_name(ctl.state));
+	conn = pg_connect(&params, err);
+	if (conn == NULL)
+		return errbuf_prefix(err, "source dbid %d", r->source_dbid);
+	rc = check_source(conn, r, ctl.system_identifier, err);
+	PQfinish(conn);
+	return rc;
+}
+
+/* The target's control file, after crash recovery when the old primary did not shut down cleanly. */
+static int inspect_target(struct incr *c, struct errbuf *err)
+{
+	struct recovery *r = c->r;
+
+	if (pgcontrol_read(r->target_datadir, &c->target_ctl, err) != 0)
+		return -1;
+	c->target_is_standby = target_has(r, "standby.signal");
+	if (pgcontrol_is_shut_down(&c->target_ctl))
+		return 0;
+	if (c->target_is_standby) {
+		/* A standby that stopped hard: consistent up to minRecoveryPoint, wrote no WAL of its own. */
+		if (c->target_ctl.state == DB_IN_ARCHIVE_RECOVERY)
+			return 0;
+		return errbuf_set(err, "standby \"%s\" is in state \"%s\"; use gprecoverseg -F",
+				  r->target_datadir, pgcontrol_state_name(c->target_ctl.state));
+	}
+	r->host->phase(r, "crash-recovery");
+	strategy_log(r, LOG_INFO, "dbid %d: \"%s\" was not shut down cleanly (%s); running crash "
+				  "recovery in single-user mode first",
+		     r->dbid, r->target_datadir, pgcontrol_state_name(c->target_ctl.state));
+	if (crash_recover(r->target_datadir, err) != 0)
+		return errbuf_append(err, "Use gprecoverseg -F.");
+	if (pgcontrol_read(r->target_datadir, &c->target_ctl, err) != 0)
+		return -1;
+	if (!pgcontrol_is_shut_down(&c->target_ctl))
+		return errbuf_set(err, "after crash recovery \"%s\" is still \"%s\"; use gprecoverseg -F",
+				  r->target_datadir, pgcontrol_state_name(c->target_ctl.state));
+	return 0;
+}
+
+/* The source's pg_control, read over SQL; a read racing a write fails the CRC, so retry. */
+static int fetch_source_control(struct incr *c, struct pgcontrol *out, struct errbuf *err)
+{
+	for (int attempt = 0;; attempt++) {
+		char *data = NULL;
+		size_t len = 0;
+		int rc = source_fetch_file(c->src, "global/pg_control", &data, &len, err);
+
+		if (rc == 0)
+			rc = pgcontrol_parse(data, len, out, err);
+		free(data);
+		if (rc == 0)
+			return 0;
+		if (attempt == 4)
+			return errbuf_prefix(err, "the source's global/pg_control");
+		usleep(100 * 1000);
+	}
+}
+
+static int load_histories(struct incr *c, struct errbuf *err)
+{
+	struct recovery *r = c->r;
+	uint32_t ttli = c->target_ctl.timeline;
+	uint32_t stli = c->source_ctl.timeline;
+	char *waldir = target_path(r, "pg_wal");
+	int rc = 0;
+
+	/* A standby may have followed a newer timeline than its last restartpoint's. */
+	if (c->target_ctl.min_recovery_point_tli > ttli)
+		ttli = c->target_ctl.min_recovery_point_tli;
+	if (ttli == 1)
+		timeline_history_init_first(&c->target_hist);
+	else
+		rc = timeline_history_load(waldir, ttli, &c->target_hist, err);
+	free(waldir);
+	if (rc != 0)
+		return -1;
+	if (stli == 1) {
+		timeline_history_init_first(&c->source_hist);
+	} else {
+		char name[64], *text = NULL;
+		size_t len;
+
+		snprintf(name, sizeof(name), "pg_wal/%08X.history", stli);
+		if (source_fetch_file(c->src, name, &text, &len, err) != 0)
+			return errbuf_prefix(err, "the source's timeline history");
+		rc = timeline_history_parse(text, len, stli, name, &c->source_hist, err);
+		free(text);
+	}
+	return rc;
+}
+
+/* Where the target's WAL ends: the end of its last checkpoint record, or minRecoveryPoint. */
+static int find_target_end(struct incr *c, struct wal_reader *reader, struct errbuf *err)
+{
+	if (walscan_read_checkpoint(reader, c->target_ctl.checkpoint, &c->target_last_ckpt, err) != 0)
+		return errbuf_prefix(err, "reading the target's last checkpoint record");
+	c->target_end = c->target_last_ckpt.end_lsn;
+	if (c->target_ctl.min_recovery_point > c->target_end)
+		c->target_end = c->target_ctl.min_recovery_point;
+	return 0;
+}
+
+static void list_cb_source(void *arg, const char *path, enum file_type type, uint64_t size,
+			   const char *link)
+{
+	filemap_add_source(arg, path, type, size, link);
+}
+
+static void list_cb_target(void *arg, const char *path, enum file_type type, uint64_t size,
+			   const char *link)
+{
+	filemap_add_target(arg, path, type, size, link);
+}
+
+static int note_blocks(const struct wal_record *rec, void *arg, struct errbuf *err)
+{
+	struct filemap *fm = arg;
+
+	if (walscan_classify_record(rec) == WALSCAN_RECORD_UNSUPPORTED)
+		return errbuf_set(err, "WAL record at " LSN_FMT " (%s, info 0x%02X) changes a relation "
+				       "in a way that cannot be followed block by block; use "
+				       "gprecoverseg -F",
+				  LSN_ARGS(rec->lsn), wal_rmgr_name(rec->rmid), rec->info);
+	for (unsigned i = 0; i < rec->nblocks; i++) {
+		const struct wal_block_ref *b = &rec->blocks[i];
+
+		filemap_note_block(fm, b->rnode.spc, b->rnode.db, b->rnode.rel, b->fork, b->blkno);
+	}
+	return 0;
+}
+
+static void wal_path(char *buf, size_t len, uint32_t tli, uint64_t segno, uint32_t seg_size)
+{
+	char name[WAL_FILE_NAME_LEN + 1];
+
+	wal_file_name(name, tli, segno, seg_size);
+	snprintf(buf, len, "pg_wal/%s", name);
+}
+
+/*
+ * WAL: the target keeps its own segments from the last common checkpoint's redo pointer to the
+ * divergence point (replay reads them); the source's segment holding the divergence point is
+ * copied, so that replay takes that segment from the source's timeline and never reads the
+ * target's diverged records past the switch; everything after it is streamed from the source,
+ * which must still have it.
+ */
+static int plan_wal(struct incr *c, lsn_t source_insert, struct errbuf *err)
+{
+	uint32_t seg = c->target_ctl.xlog_seg_size;
+	uint64_t first = c->common_ckpt.redo / seg, div_seg = c->div.lsn / seg;
+	uint64_t last = source_insert / seg;
+	char path[64];
+
+	for (uint64_t s = first; s <= div_seg; s++) {
+		wal_path(path, sizeof(path), timeline_tli_of_segment(&c->target_hist, s, seg), s, seg);
+		filemap_keep_wal(c->fm, path);
+	}
+	wal_path(path, sizeof(path), timeline_tli_of_segment(&c->source_hist, div_seg, seg), div_seg, seg);
+	if (filemap_force_copy(c->fm, path, err) != 0)
+		return errbuf_set(err, "the source no longer has %s, the WAL segment holding the "
+				       "divergence point " LSN_FMT "; use gprecoverseg -F",
+				  path, LSN_ARGS(c->div.lsn));
+	for (uint64_t s = div_seg + 1; s <= last; s++) {
+		struct file_entry *e;
+
+		wal_path(path, sizeof(path), timeline_tli_of_segment(&c->source_hist, s, seg), s, seg);
+		e = filemap_lookup(c->fm, path);
+		if (e == NULL || e->source_type != FILE_TYPE_REGULAR)
+			return errbuf_set(err, "the source no longer has %s, which the recovered mirror "
+					       "must replay; use gprecoverseg -F",
+					  path);
+	}
+	return 0;
+}
+
+/* A tablespace link created on the target points at the target's own per-dbid directory. */
+static int create_link(struct incr *c, const struct file_entry *e, struct errbuf *err)
+{
+	char *mapped = NULL;
+	unsigned oid = 0;
+	int rc;
+
+	if (strncmp(e->path, "pg_tblspc/", 10) == 0)
+		oid = (unsigned) strtoul(e->path + 10, NULL, 10);
+	if (oid == 0)
+		return errbuf_set(err, "the source has a symlink \"%s\" outside pg_tblspc; only "
+				       "tablespace links are supported",
+				  e->path);
+	if (full_tablespace_map(e->source_link, oid, c->r->source_dbid, c->r->dbid, c->source_local,
+				&mapped, err) != 0)
+		return -1;
+	rc = mkdir_p(mapped, 0700, err);
+	if (rc == 0)
+		rc = targetio_symlink(c->tio, e->path, mapped, err);
+	free(mapped);
+	return rc;
+}
+
+static int execute(struct incr *c, struct errbuf *err)
+{
+	size_t n = filemap_count(c->fm);
+
+	for (size_t i = 0; i < n; i++) {
+		struct file_entry *e = filemap_entry(c->fm, i);
+		uint32_t blk = 0;
+		int rc = 0;
+
+		if (e->action != ACTION_COPY)
+			while (blockmap_next(&e->blocks, &blk)) {
+				if (source_queue_range(c->src, e->path, (uint64_t) blk * BLOCK_SIZE,
+						       BLOCK_SIZE, err) != 0)
+					return -1;
+				blk++;
+			}
+		switch (e->action) {
+		case ACTION_CREATE:
+			rc = e->source_type == FILE_TYPE_DIRECTORY ? targetio_mkdir(c->tio, e->path, err)
+								    : create_link(c, e, err);
+			break;
+		case ACTION_COPY:
+			rc = source_queue_file(c->src, e->path, e->source_size, err);
+			break;
+		case ACTION_COPY_TAIL:
+			rc = source_queue_range(c->src, e->path, e->target_size,
+						e->source_size - e->target_size, err);
+			break;
+		case ACTION_TRUNCATE:
+			rc = targetio_truncate(c->tio, e->path, e->source_size, err);
+			break;
+		case ACTION_REMOVE:
+			rc = targetio_remove(c->tio, e->path, e->target_type, err);
+			break;
+		case ACTION_NONE:
+		case ACTION_UNDECIDED:
+			break;
+		}
+		if (rc != 0)
+			return -1;
+	}
+	return source_flush(c->src, err);
+}
+
+static int write_marker(const struct recovery *r, bool present, struct errbuf *err)
+{
+	char *p = target_path(r, IN_PROGRESS_MARKER);
+	int rc;
+
+	if (present) {
+		static const char text[] = "an incremental recovery is changing this directory; if you "
+					   "read this and no gpsegrecovery runs, recover it with "
+					   "gprecoverseg -F\n";
+
+		rc = write_file_durable(p, text, sizeof(text) - 1, 0600, err);
+	} else {
+		rc = unlink(p) == 0 ? fsync_parent(p, err) : errbuf_set_errno(err, errno, "cannot remove \"%s\"", p);
+	}
+	free(p);
+	return rc;
+}
+
+/* The source's history files, so that the new mirror can follow its timeline from the start. */
+static int copy_history_files(struct incr *c, struct errbuf *err)
+{
+	for (uint32_t tli = 2; tli <= c->source_ctl.timeline; tli++) {
+		char name[64], *text = NULL;
+		size_t len;
+		int rc;
+
+		snprintf(name, sizeof(name), "pg_wal/%08X.history", tli);
+		if (source_fetch_file(c->src, name, &text, &len, err) != 0)
+			return -1;
+		rc = targetio_write_file(c->tio, name, text, len, err);
+		free(text);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int finish(struct incr *c, struct errbuf *err)
+{
+	struct recovery *r = c->r;
+	struct rewind_start start = {
+		.redo = c->common_ckpt.redo,
+		.checkpoint = c->common_ckpt.lsn,
+		.tli = c->common_ckpt.tli,
+		.seg_size = c->target_ctl.xlog_seg_size,
+	};
+	struct strbuf label = STRBUF_INIT;
+	struct pgcontrol after;
+	lsn_t consistent_at;
+	int rc;
+
+	/* pg_control last, as pg_rewind does: fetched after every other byte. */
+	if (fetch_source_control(c, &after, err) != 0 || source_insert_lsn(c->src, &consistent_at, err) != 0)
+		return -1;
+	strbuf_init(&label, 256);
+	rewindlabel_render(&label, &start, time(NULL));
+	rc = targetio_write_file(c->tio, "backup_label", label.buf, label.len, err);
+	strbuf_release(&label);
+	if (rc != 0 || targetio_sync(c->tio, err) != 0)
+		return -1;
+	if (rewindlabel_write_control(r->target_datadir, &after, consistent_at, after.timeline, err) != 0)
+		return -1;
+	strategy_log(r, LOG_INFO, "dbid %d: replay starts at the common checkpoint " LSN_FMT " (redo "
+				  LSN_FMT ", timeline %u) and is consistent past " LSN_FMT " on timeline %u",
+		     r->dbid, LSN_ARGS(start.checkpoint), LSN_ARGS(start.redo), start.tli,
+		     LSN_ARGS(consistent_at), after.timeline);
+	return 0;
+}
+
+static void release(struct incr *c)
+{
+	source_close(c->src);
+	targetio_free(c->tio);
+	filemap_free(c->fm);
+	timeline_history_release(&c->target_hist);
+	timeline_history_release(&c->source_hist);
+	free(c->log_directory);
+}
+
+static int rewind_needed(struct incr *c, struct errbuf *err)
+{
+	struct wal_reader *reader = NULL;
+	struct wal_reader_options wo = {
+		.history = &c->target_hist,
+		.seg_size = c->target_ctl.xlog_seg_size,
+		.system_identifier = c->target_ctl.system_identifier,
+	};
+	char *waldir = target_path(c->r, "pg_wal");
+	int rc;
+
+	wo.waldir = waldir;
+	rc = wal_reader_open(&wo, &reader, err);
+	if (rc == 0)
+		rc = find_target_end(c, reader, err);
+	if (rc == 0 && c->div.lsn != LSN_INVALID && c->target_end > c->div.lsn)
+		rc = walscan_find_last_checkpoint(reader, c->div.lsn, &c->common_ckpt, err) == 0 ? 1 : -1;
+	if (rc < 0)
+		errbuf_append(err, "Use gprecoverseg -F.");
+	wal_reader_close(reader);
+	free(waldir);
+	return rc;
+}
+
+static int build_filemap(struct incr *c, lsn_t source_insert, struct errbuf *err)
+{
+	struct recovery *r = c->r;
+	struct wal_reader *reader = NULL;
+	struct wal_reader_options wo = {
+		.history = &c->target_hist,
+		.seg_size = c->target_ctl.xlog_seg_size,
+		.system_identifier = c->target_ctl.system_identifier,
+	};
+	struct filemap_rules rules = { .log_directory = c->log_directory, .keep_target = keep_target_names };
+	char *waldir = target_path(r, "pg_wal");
+	int rc;
+
+	c->fm = filemap_create();
+	r->host->phase(r, "file-lists");
+	rc = source_list_files(c->src, list_cb_source, c->fm, err);
+	if (rc == 0)
+		rc = targetio_list_files(r->target_datadir, list_cb_target, c->fm, err);
+	if (rc != 0) {
+		free(waldir);
+		return -1;
+	}
+	r->host->phase(r, "reading-wal");
+	wo.waldir = waldir;
+	rc = wal_reader_open(&wo, &reader, err);
+	if (rc == 0)
+		rc = walscan_forward(reader, c->common_ckpt.lsn, c->target_end, note_blocks, c->fm, err);
+	wal_reader_close(reader);
+	free(waldir);
+	if (rc != 0)
+		return -1;
+	if (plan_wal(c, source_insert, err) != 0)
+		return -1;
+	return filemap_decide(c->fm, &rules, err);
+}
+
+static int incremental_run(struct recovery *r, struct errbuf *err)
+{
+	struct incr c;
+	struct filemap_totals totals;
+	lsn_t source_insert;
+	char *v = NULL;
+	int rc = -1, needed;
+
+	memset(&c, 0, sizeof(c));
+	c.r = r;
+	c.source_local = host_is_local(r->source_host);
+	r->host->phase(r, "inspect");
+	if (inspect_target(&c, err) != 0)
+		return -1;
+	c.tio = targetio_create(r->target_datadir, progress_cb, r);
+	if (source_open(r->source_host, r->source_port, c.tio, &c.src, err) != 0) {
+		errbuf_prefix(err, "source dbid %d", r->source_dbid);
+		goto out;
+	}
+	if (check_source(source_conn(c.src), r, c.target_ctl.system_identifier, err) != 0)
+		goto out;
+	/* A promoted source shows its new timeline in pg_control only after a checkpoint (PG15). */
+	r->host->phase(r, "checkpoint");
+	if (pg_exec(source_conn(c.src), "CHECKPOINT", 0, NULL, err) != 0 ||
+	    fetch_source_control(&c, &c.source_ctl, err) != 0 ||
+	    slot_ensure(source_conn(c.src), false, err) != 0)
+		goto out;
+	if (c.source_ctl.xlog_seg_size != c.target_ctl.xlog_seg_size) {
+		errbuf_set(err, "WAL segment sizes differ (source %u, target %u); use gprecoverseg -F",
+			   c.source_ctl.xlog_seg_size, c.target_ctl.xlog_seg_size);
+		goto out;
+	}
+	if (load_histories(&c, err) != 0 ||
+	    timeline_find_common_ancestor(&c.source_hist, &c.target_hist, &c.div, err) != 0) {
+		errbuf_append(err, "Use gprecoverseg -F.");
+		goto out;
+	}
+	needed = rewind_needed(&c, err);
+	if (needed < 0)
+		goto out;
+	if (needed == 0) {
+		/* The target is behind the source on its history: streaming alone catches it up. */
+		strategy_log(r, LOG_INFO, "dbid %d: the target's WAL ends at " LSN_FMT ", %s the "
+					  "divergence point; nothing to copy, it catches up by streaming",
+			     r->dbid, LSN_ARGS(c.target_end),
+			     c.div.lsn == LSN_INVALID ? "on the source's timeline, with no" : "before");
+		if (standby_write_signal(r->target_datadir, err) != 0 || copy_history_files(&c, err) != 0 ||
+		    targetio_sync(c.tio, err) != 0)
+			goto out;
+		r->bytes_copied = source_bytes_fetched(c.src);
+		rc = 0;
+		goto out;
+	}
+	strategy_log(r, LOG_INFO, "dbid %d: diverged from the source at " LSN_FMT " (timeline %u); "
+				  "the target's WAL goes on to " LSN_FMT "; last common checkpoint " LSN_FMT,
+		     r->dbid, LSN_ARGS(c.div.lsn), c.div.tli, LSN_ARGS(c.target_end),
+		     LSN_ARGS(c.common_ckpt.lsn));
+	if (pg_query_value(source_conn(c.src),
+			   "SELECT CASE WHEN setting LIKE '/%' THEN NULL ELSE setting END FROM "
+			   "pg_settings WHERE name = 'log_directory'",
+			   0, NULL, &v, err) != 0)
+		goto out;
+	c.log_directory = v;
+	if (source_insert_lsn(c.src, &source_insert, err) != 0 || build_filemap(&c, source_insert, err) != 0)
+		goto out;
+	filemap_totals(c.fm, &totals);
+	r->bytes_total = totals.fetch_bytes;
+	strategy_log(r, LOG_INFO, "dbid %d: need to copy %llu MB (%zu changed blocks, %zu whole files, "
+				  "%zu tails; %zu truncated, %zu removed) of a %llu MB source",
+		     r->dbid, (unsigned long long) totals.fetch_bytes / 1000000, totals.blocks, totals.copy,
+		     totals.copy_tail, totals.truncate, totals.remove,
+		     (unsigned long long) totals.source_bytes / 1000000);
+
+	/* From here on the target changes: it can only start as a standby, and says it is mixed. */
+	if (standby_write_signal(r->target_datadir, err) != 0 || write_marker(r, true, err) != 0)
+		goto out;
+	r->host->phase(r, "copy");
+	if (execute(&c, err) != 0 || finish(&c, err) != 0) {
+		errbuf_append(err, "The directory is left partly rewound (marked with " IN_PROGRESS_MARKER
+				   "); run gprecoverseg -F.");
+		goto out;
+	}
+	if (write_marker(r, false, err) != 0)
+		goto out;
+	r->bytes_copied = source_bytes_fetched(c.src);
+	rc = 0;
+out:
+	release(&c);
+	return rc;
+}
+
+const struct strategy strategy_incremental = {
+	.abi_version = STRATEGY_ABI_VERSION,
+	.name = "incremental",
+	.description = "pg_rewind-style: copy only what the target's WAL shows it changed since the "
+		       "timelines diverged",
+	.caps = STRATEGY_IN_PLACE_ONLY,
+	.check = incremental_check,
+	.run = incremental_run,
+};
