@@ -64,3 +64,14 @@ int cli_usage_error(const char *program, const char *fmt, ...)
 	fprintf(stderr, "\nTry \"%s --help\" for more information.\n", program);
 	return EXIT_USAGE;
 }
+
+bool cli_confirm(const char *question)
+{
+	char answer[64];
+
+	printf("%s Yy|Nn (default=N):\n> ", question);
+	fflush(stdout);
+	if (fgets(answer, sizeof(answer), stdin) == NULL)
+		return false;
+	return answer[0] == 'y' || answer[0] == 'Y';
+}

@@ -26,6 +26,9 @@ bool cli_parse_int(const char *program, const char *option, const char *text, lo
 		   long *out);
 
 /* "gpstate: error: <msg>" on stderr plus a hint to use --help; returns EXIT_USAGE. */
+/* Greenplum's prompt: "QUESTION Yy|Nn (default=N):"; true only for an answer starting with y. */
+bool cli_confirm(const char *question);
+
 int cli_usage_error(const char *program, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

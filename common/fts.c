@@ -84,7 +84,7 @@ static enum fts_verdict fail(struct errbuf *err, const char *fmt, const char *de
 /* Primary unreachable: promote the mirror if it was in sync, otherwise a double fault. */
 static enum fts_verdict handle_dead_primary(PGconn *coord, const struct segment *p,
 					    const struct segment *m, const struct fts_options *opts,
-					    const struct probe *pp, struct errbuf *err)
+					    const struct probe *pp, bool switchover, struct errbuf *err)
 {
 	struct probe mp;
 	char *ok = NULL;
@@ -114,9 +114,13 @@ static enum fts_verdict handle_dead_primary(PGconn *coord, const struct segment 
 		probe_done(&mp);
 		return FTS_PAIR_DOUBLE_FAULT;
 	}
-	log_warning("primary " SEG_FMT " of content %d is unreachable (%s); promoting its mirror "
-		    SEG_FMT,
-		    SEG_ARGS(p), p->content, pp->err.msg, SEG_ARGS(m));
+	if (switchover)
+		log_info("content %d: primary " SEG_FMT " is stopped; promoting its mirror " SEG_FMT,
+			 p->content, SEG_ARGS(p), SEG_ARGS(m));
+	else
+		log_warning("primary " SEG_FMT " of content %d is unreachable (%s); promoting its mirror "
+			    SEG_FMT,
+			    SEG_ARGS(p), p->content, pp->err.msg, SEG_ARGS(m));
 	if (mp.in_recovery) {
 		/*
 		 * No commit may wait for a mirror that will not exist: synchronous replication off
@@ -150,9 +154,12 @@ static enum fts_verdict handle_dead_primary(PGconn *coord, const struct segment 
 	{
 		struct catalog_change changes[2] = {
 			{ .expect = p, .role = ROLE_MIRROR, .status = STATUS_DOWN, .mode = MODE_NOT_SYNCED,
-			  .history = "FTS: primary unreachable; marked down, now a mirror" },
+			  .history = switchover ? "gprecoverseg -r: primary stopped for the rebalance; "
+						  "marked down, now a mirror"
+						: "FTS: primary unreachable; marked down, now a mirror" },
 			{ .expect = m, .role = ROLE_PRIMARY, .mode = MODE_NOT_SYNCED,
-			  .history = "FTS: mirror promoted to primary" },
+			  .history = switchover ? "gprecoverseg -r: mirror promoted to its preferred role"
+						: "FTS: mirror promoted to primary" },
 		};
 
 		if (catalog_apply(coord, changes, 2, err) != 0) {
@@ -162,9 +169,14 @@ static enum fts_verdict handle_dead_primary(PGconn *coord, const struct segment 
 			goto out;
 		}
 	}
-	log_warning("content %d failed over: " SEG_FMT " is now the primary; " SEG_FMT
-		    " is marked down (recover it with gprecoverseg)",
-		    p->content, SEG_ARGS(m), SEG_ARGS(p));
+	if (switchover)
+		log_info("content %d switched over: " SEG_FMT " is now the primary; " SEG_FMT
+			 " is marked down until it is recovered as its mirror",
+			 p->content, SEG_ARGS(m), SEG_ARGS(p));
+	else
+		log_warning("content %d failed over: " SEG_FMT " is now the primary; " SEG_FMT
+			    " is marked down (recover it with gprecoverseg)",
+			    p->content, SEG_ARGS(m), SEG_ARGS(p));
 	verdict = FTS_PAIR_FAILED_OVER;
 out:
 	free(ok);
@@ -265,7 +277,7 @@ enum fts_verdict fts_probe_content(PGconn *coord, const struct catalog *cat, int
 				 SEG_ARGS(p));
 			verdict = FTS_PAIR_UNCHANGED;
 		} else {
-			verdict = handle_dead_primary(coord, p, m, opts, &pp, err);
+			verdict = handle_dead_primary(coord, p, m, opts, &pp, false, err);
 		}
 		goto out;
 	}
@@ -389,4 +401,27 @@ int fts_probe_all(PGconn *coord, const struct fts_options *opts, struct fts_summ
 	}
 	catalog_free(&cat);
 	return 0;
+}
+
+enum fts_verdict fts_switchover(PGconn *coord, const struct catalog *cat, int content,
+				const struct fts_options *opts, struct errbuf *err)
+{
+	const struct segment *p = catalog_acting(cat, content, ROLE_PRIMARY);
+	const struct segment *m = catalog_acting(cat, content, ROLE_MIRROR);
+	struct probe pp;
+	enum fts_verdict verdict;
+
+	errbuf_clear(err);
+	if (p == NULL || m == NULL)
+		return fail(err, "%s", "the content has no primary and mirror pair in gp_segment_configuration");
+	probe_instance(p, opts, 1, &pp);
+	if (pp.alive || pp.busy) {
+		probe_done(&pp);
+		errbuf_set(err, "primary " SEG_FMT " still accepts connections; not promoting its mirror",
+			   SEG_ARGS(p));
+		return FTS_PAIR_ERROR;
+	}
+	verdict = handle_dead_primary(coord, p, m, opts, &pp, true, err);
+	probe_done(&pp);
+	return verdict;
 }

@@ -57,6 +57,13 @@ enum fts_verdict fts_probe_content(PGconn *coordinator, const struct catalog *ca
 int fts_probe_all(PGconn *coordinator, const struct fts_options *opts, struct fts_summary *summary,
 		  struct errbuf *err);
 
+/*
+ * Rebalance: the acting primary of CONTENT was stopped on purpose and its mirror has all of its
+ * WAL. Promote the mirror and record the swap exactly as a failover (FTS_PAIR_FAILED_OVER).
+ */
+enum fts_verdict fts_switchover(PGconn *coordinator, const struct catalog *cat, int content,
+				const struct fts_options *opts, struct errbuf *err);
+
 const char *fts_verdict_name(enum fts_verdict v);
 
 #endif

@@ -1,8 +1,12 @@
 #include "agentproto.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "xalloc.h"
 
 /* The value of key=VALUE in a space-separated list; copies up to len-1 bytes. */
 static int field(const char *line, const char *key, char *value, size_t len)
@@ -120,4 +124,20 @@ void agentproto_note(FILE *out, int dbid, const char *level, const char *msg)
 {
 	fprintf(out, "@note dbid=%d level=%s msg=", dbid, level);
 	put_one_line(out, msg);
+}
+
+char *agentproto_agent_path(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return xstrdup("gpsegrecovery");
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash == NULL)
+		return xstrdup("gpsegrecovery");
+	*slash = '\0';
+	return xasprintf("%s/gpsegrecovery", exe);
 }

@@ -1,5 +1,6 @@
 /*
- * agentproto: the machine-readable lines gpsegrecovery prints on stdout and gprecoverseg reads:
+ * agentproto: how gprecoverseg talks to gpsegrecovery: where the agent is, and the machine-readable
+ * lines gpsegrecovery prints on stdout and gprecoverseg reads:
  *   @phase dbid=3 name=copy
  *   @progress dbid=3 done=1048576 total=2097152
  *   @done dbid=3 bytes=1048576 seconds=4.210
@@ -27,6 +28,9 @@ struct agent_line {
 
 /* 0 when LINE (without its newline) is a protocol line, -1 otherwise. */
 int agentproto_parse(const char *line, struct agent_line *out);
+
+/* gpsegrecovery lives next to gprecoverseg, on every host (Greenplum's GPHOME convention). */
+char *agentproto_agent_path(void);
 
 void agentproto_phase(FILE *out, int dbid, const char *name);
 void agentproto_progress(FILE *out, int dbid, uint64_t done, uint64_t total);

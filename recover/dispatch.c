@@ -60,23 +60,6 @@ void dispatch_free(struct dispatch *d)
 	d->rows = NULL;
 }
 
-/* gpsegrecovery lives next to gprecoverseg, on every host (Greenplum's GPHOME convention). */
-static char *agent_path(void)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return xstrdup("gpsegrecovery");
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (slash == NULL)
-		return xstrdup("gpsegrecovery");
-	*slash = '\0';
-	return xasprintf("%s/gpsegrecovery", exe);
-}
-
 static const char *host_of(const struct run_row *r)
 {
 	return r->plan->target.hostname;
@@ -100,7 +83,7 @@ static int start_row(struct dispatch *d, struct run_row *r)
 {
 	const struct plan_row *p = r->plan;
 	char dbid[16], content[16], tport[16], sdbid[16], sport[16], rate[24];
-	char *agent = agent_path();
+	char *agent = agentproto_agent_path();
 	const char *argv[40];
 	size_t n = 0;
 	struct exec_options eo = { .host = host_of(r), .capture_stdout = true, .capture_stderr = true,

@@ -18,6 +18,7 @@
 #include "pidlock.h"
 #include "plan.h"
 #include "primaryhba.h"
+#include "rebalance.h"
 #include "recoverconf.h"
 #include "recoverseg_options.h"
 #include "strbuf.h"
@@ -29,17 +30,6 @@ static void on_interrupt(int sig)
 {
 	(void) sig;
 	dispatch_interrupt();
-}
-
-static bool confirm(const char *question)
-{
-	char answer[64];
-
-	printf("%s Yy|Nn (default=N):\n> ", question);
-	fflush(stdout);
-	if (fgets(answer, sizeof(answer), stdin) == NULL)
-		return false;
-	return answer[0] == 'y' || answer[0] == 'Y';
 }
 
 static int write_sample_config(const struct plan *plan, const char *path)
@@ -184,7 +174,7 @@ static int recover(struct coordinator *coord, const struct recoverseg_options *o
 				    "%s:%d failover target: %s:%d",
 				    plan.rows[i].source->hostname, plan.rows[i].source->port,
 				    plan.rows[i].target.hostname, plan.rows[i].target.port);
-	if (!opts->yes && !confirm("Continue with segment recovery procedure")) {
+	if (!opts->yes && !cli_confirm("Continue with segment recovery procedure")) {
 		log_info("User abort requested, Exiting...");
 		rc = EXIT_ABORTED;
 		goto out;
@@ -251,10 +241,6 @@ int main(int argc, char **argv)
 			  "the default incremental recovery, or -F for a full copy");
 		return EXIT_USAGE;
 	}
-	if (opts.rebalance) {
-		log_error("-r: rebalancing is not available yet");
-		return EXIT_USAGE;
-	}
 	if (coordinator_connect(opts.coordinator_datadir, &coord, &err) != 0) {
 		log_error("%s", err.msg);
 		return EXIT_USAGE;
@@ -277,7 +263,14 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_interrupt);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	rc = recover(&coord, &opts, lockdir);
+	if (opts.rebalance) {
+		char *progress_file = path_join(lockdir, "recovery_progress.file");
+
+		rc = rebalance_run(&coord, &opts, progress_file);
+		free(progress_file);
+	} else {
+		rc = recover(&coord, &opts, lockdir);
+	}
 	pidlock_release(&lock);
 	free(lockdir);
 	coordinator_disconnect(&coord);

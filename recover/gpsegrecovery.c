@@ -13,12 +13,14 @@
 #include "agentproto.h"
 #include "cli.h"
 #include "exec.h"
+#include "fsutil.h"
 #include "hba.h"
 #include "log.h"
 #include "registry.h"
 #include "replication.h"
 #include "standbyconf.h"
 #include "target.h"
+#include "walend.h"
 
 static const char program[] = "gpsegrecovery";
 
@@ -112,17 +114,22 @@ static void usage(void)
 	       "  --update-hba --hba-file FILE --hba-entries TEXT\n"
 	       "                         instead: add the missing pg_hba.conf entries (one a line)\n"
 	       "                         to FILE on this host; prints \"changed\" or \"unchanged\"\n"
+	       "  --stop-instance --target-datadir DIR\n"
+	       "                         instead: fast shutdown of the instance (gprecoverseg -r);\n"
+	       "                         prints \"stopped end=LSN timeline=TLI\", where its WAL ends\n"
+	       "  --start-instance --target-datadir DIR\n"
+	       "                         instead: start the instance as it is configured\n"
 	       "  -l DIR                 log directory (default ~/gpAdminLogs)\n"
 	       "  -v, --verbose          debug output\n"
 	       "  -h, --help             this help\n\n"
-	       "Output: one '@phase', '@progress', '@done' or '@error' line per event on stdout.\n"
+	       "Output: one '@phase', '@progress', '@note', '@done' or '@error' line per event on stdout.\n"
 	       "Exit status: 0 recovered and streaming; 1 failed (see the @error line); 2 bad usage.\n");
 }
 
 struct args {
 	const char *type, *target_datadir, *target_address, *source_host, *source_datadir;
 	long dbid, content, target_port, source_dbid, source_port, max_rate, start_timeout;
-	bool force_overwrite, no_start, update_hba;
+	bool force_overwrite, no_start, update_hba, stop_instance, start_instance;
 	const char *hba_file, *hba_entries;
 	const char *logdir;
 	enum log_verbosity verbosity;
@@ -148,6 +155,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "update-hba", no_argument, NULL, 14 },
 		{ "hba-file", required_argument, NULL, 15 },
 		{ "hba-entries", required_argument, NULL, 16 },
+		{ "stop-instance", no_argument, NULL, 17 },
+		{ "start-instance", no_argument, NULL, 18 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -214,6 +223,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 16:
 			a->hba_entries = optarg;
 			break;
+		case 17:
+			a->stop_instance = true;
+			break;
+		case 18:
+			a->start_instance = true;
+			break;
 		case 'l':
 			a->logdir = optarg;
 			break;
@@ -237,6 +252,14 @@ static int parse_args(int argc, char **argv, struct args *a)
 							"--hba-entries");
 		return EXIT_OK;
 	}
+	if (a->stop_instance || a->start_instance) {
+		if (a->stop_instance && a->start_instance)
+			return cli_usage_error(program, "--stop-instance and --start-instance exclude each other");
+		if (!a->target_datadir || a->target_datadir[0] != '/')
+			return cli_usage_error(program, "--%s-instance needs --target-datadir (absolute)",
+					       a->stop_instance ? "stop" : "start");
+		return EXIT_OK;
+	}
 	if (!a->type || a->dbid < 0 || a->content < 0 || !a->target_datadir || a->target_port < 0 ||
 	    a->source_dbid < 0 || !a->source_host || a->source_port < 0)
 		return cli_usage_error(program, "--type, --dbid, --content, --target-datadir, "
@@ -253,6 +276,48 @@ static int fail(int dbid, const char *step, const char *datadir, int port, const
 	log_error("dbid %d (%s:%d %s): %s failed: %s", dbid, "localhost", port, datadir, step, msg);
 	agentproto_error(stdout, dbid, step, msg);
 	return EXIT_FAILED;
+}
+
+/* Rebalance, step one: stop the acting primary and tell where its WAL ends. */
+static int stop_instance(const struct args *a)
+{
+	struct errbuf err;
+	lsn_t end;
+	uint32_t tli;
+
+	errbuf_clear(&err);
+	if (!is_pg_datadir(a->target_datadir)) {
+		log_error("\"%s\" is not a PostgreSQL data directory", a->target_datadir);
+		return EXIT_FAILED;
+	}
+	log_info("stopping the instance in \"%s\" (fast shutdown)", a->target_datadir);
+	if (target_stop(a->target_datadir, 600, &err) != 0 ||
+	    walend_after_shutdown(a->target_datadir, &end, &tli, &err) != 0) {
+		log_error("%s", err.msg);
+		return EXIT_FAILED;
+	}
+	log_info("stopped; its WAL ends at " LSN_FMT " on timeline %u", LSN_ARGS(end), tli);
+	printf("stopped end=" LSN_FMT " timeline=%u\n", LSN_ARGS(end), tli);
+	return EXIT_OK;
+}
+
+/* Rebalance, undo: the mirror lacked WAL, so the stopped primary comes back as it was. */
+static int start_instance(const struct args *a)
+{
+	struct target t = { .datadir = a->target_datadir, .lock_fd = -1 };
+	struct errbuf err;
+
+	errbuf_clear(&err);
+	if (postmaster_running(a->target_datadir, NULL)) {
+		printf("running\n");
+		return EXIT_OK;
+	}
+	if (target_start(&t, (int) a->start_timeout, &err) != 0) {
+		log_error("%s", err.msg);
+		return EXIT_FAILED;
+	}
+	printf("started\n");
+	return EXIT_OK;
 }
 
 int main(int argc, char **argv)
@@ -285,6 +350,8 @@ int main(int argc, char **argv)
 		printf("%s\n", changed ? "changed" : "unchanged");
 		return EXIT_OK;
 	}
+	if (a.stop_instance || a.start_instance)
+		return a.stop_instance ? stop_instance(&a) : start_instance(&a);
 	started = now_seconds();
 	errbuf_clear(&err);
 	strategy_registry_set_host(&host);

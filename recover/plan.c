@@ -286,6 +286,23 @@ void plan_free(struct plan *plan)
 	plan->nrows = 0;
 }
 
+void plan_keep_only(struct plan *plan, const int *dbids, size_t ndbids)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < plan->nrows; i++) {
+		bool keep = false;
+
+		for (size_t j = 0; j < ndbids && !keep; j++)
+			keep = plan->rows[i].failed->dbid == dbids[j];
+		if (keep)
+			plan->rows[kept++] = plan->rows[i];
+		else
+			segment_free(&plan->rows[i].target);
+	}
+	plan->nrows = kept;
+}
+
 static void show(const char *label, const char *value)
 {
 	log_info("   %-36s = %s", label, value);

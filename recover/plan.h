@@ -36,6 +36,9 @@ int plan_build(const struct catalog *cat, const struct recoverseg_options *opts,
 	       const struct recoverconf *conf, struct plan *out, struct errbuf *err);
 void plan_free(struct plan *plan);
 
+/* Drop every row whose failed instance is not one of DBIDS (rebalance recovers only its own). */
+void plan_keep_only(struct plan *plan, const int *dbids, size_t ndbids);
+
 /* Greenplum's "instance recovery parameters" display, through the log. */
 void plan_display(const struct plan *plan, const struct recoverseg_options *opts);
 

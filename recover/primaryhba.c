@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agentproto.h"
 #include "exec.h"
 #include "hba.h"
 #include "log.h"
@@ -13,27 +14,12 @@
 #include "strbuf.h"
 #include "xalloc.h"
 
-static char *agent_path(void)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return xstrdup("gpsegrecovery");
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (slash)
-		*slash = '\0';
-	return slash ? xasprintf("%s/gpsegrecovery", exe) : xstrdup("gpsegrecovery");
-}
-
 static int allow_one(const struct plan_row *row, const struct recoverseg_options *opts,
 		     const char *user, struct errbuf *err)
 {
 	const struct segment *src = row->source;
 	struct strbuf entries = STRBUF_INIT, out = STRBUF_INIT, errout = STRBUF_INIT;
-	char *hba_file = NULL, *agent = agent_path();
+	char *hba_file = NULL, *agent = agentproto_agent_path();
 	PGconn *conn = NULL;
 	int rc = -1, status = -1;
 

@@ -22,24 +22,26 @@
 #include "strbuf.h"
 #include "xalloc.h"
 
-/* Stop a failed instance that still runs: a fast shutdown leaves a clean control file. */
-static int stop_failed_instance(struct target *t, pid_t pid, struct errbuf *err)
+int target_stop(const char *datadir, int timeout_s, struct errbuf *err)
 {
 	char *pg_ctl = pgbin_path("pg_ctl");
-	const char *argv[] = { pg_ctl, "-D", t->datadir, "-m", "fast", "-w", "-t", "120", "stop", NULL };
+	char timeout[16];
+	const char *argv[] = { pg_ctl, "-D", datadir, "-m", "fast", "-w", "-t", timeout, "stop", NULL };
 	struct exec_options opts = { 0 };
 	struct strbuf out = STRBUF_INIT;
+	pid_t pid = 0;
 	int status = -1, rc = 0;
 
-	log_info("Ensuring failed segment \"%s\" is stopped: its postmaster (PID %d) still runs",
-		 t->datadir, (int) pid);
+	if (!postmaster_running(datadir, &pid))
+		return 0;
+	snprintf(timeout, sizeof(timeout), "%d", timeout_s);
 	strbuf_init(&out, 0);
 	if (exec_run(&opts, argv, &out, &out, &status, err) != 0)
 		rc = -1;
-	else if (status != 0 || postmaster_running(t->datadir, NULL)) {
+	else if (status != 0 || postmaster_running(datadir, NULL)) {
 		strbuf_rtrim(&out);
 		rc = errbuf_set(err, "cannot stop the postmaster (PID %d) running in \"%s\": %s", (int) pid,
-				t->datadir, out.buf);
+				datadir, out.buf);
 	}
 	strbuf_release(&out);
 	free(pg_ctl);
@@ -60,7 +62,9 @@ int target_prepare(struct target *t, bool stop_running, struct errbuf *err)
 					       "(pg_ctl stop -D %s); a running instance is never "
 					       "overwritten",
 					  (int) pid, t->datadir, t->datadir);
-		if (stop_failed_instance(t, pid, err) != 0)
+		log_info("Ensuring failed segment \"%s\" is stopped: its postmaster (PID %d) still runs",
+			 t->datadir, (int) pid);
+		if (target_stop(t->datadir, 120, err) != 0)
 			return -1;
 	}
 	if (stat(t->datadir, &st) != 0) {

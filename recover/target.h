@@ -32,6 +32,9 @@ void target_release(struct target *t);
  */
 int target_wipe(struct target *t, struct errbuf *err);
 
+/* Fast shutdown of the postmaster running in DATADIR, if any, waiting up to timeout_s. */
+int target_stop(const char *datadir, int timeout_s, struct errbuf *err);
+
 /* The standby configuration: standby.signal, primary_conninfo, primary_slot_name, port. */
 int target_configure(struct target *t, const char *source_host, int source_port, struct errbuf *err);
 

@@ -41,6 +41,11 @@ bench_cluster() { # create the cluster and load pgbench once; reuse it when it e
 	if [ -f "$BDIR/demo-cluster.conf" ]; then
 		eval "$("$REPO/scripts/demo-cluster" env --dir "$BDIR")"
 		export PATH="$REPO/build/bin:$PATH"
+		# A run that stopped half way leaves an instance down: bring it back first (not timed).
+		if [ -n "$(catalog "SELECT dbid FROM gp_segment_configuration WHERE status = 'd'")" ]; then
+			say "an instance is down after an earlier run: recovering it with gprecoverseg -F"
+			gprecoverseg -F -a -s >"$RESULTS/reset.log" 2>&1 || seg_die "reset failed: see $RESULTS/reset.log"
+		fi
 		return 0
 	fi
 	"$REPO/scripts/demo-cluster" create --dir "$BDIR" --port-base "$BPORT" --contents 1 >&2 || seg_die "cluster"
