@@ -12,6 +12,7 @@
 
 #include "agentproto.h"
 #include "catalog.h"
+#include "clock.h"
 #include "fts.h"
 #include "log.h"
 #include "progressview.h"
@@ -22,14 +23,6 @@ static volatile sig_atomic_t interrupted;
 void dispatch_interrupt(void)
 {
 	interrupted = 1;
-}
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
 void dispatch_init(struct dispatch *d, struct plan *plan)

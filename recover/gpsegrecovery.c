@@ -12,6 +12,7 @@
 
 #include "agentproto.h"
 #include "cli.h"
+#include "clock.h"
 #include "exec.h"
 #include "fsutil.h"
 #include "hba.h"
@@ -29,14 +30,6 @@ struct host_state {
 	uint64_t done, total;      /* the latest figures reported by the strategy */
 	bool unreported;           /* figures newer than the last line printed */
 };
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
 
 /* The dbid this agent recovers: strategy log calls carry no recovery, and there is one per run. */
 static int agent_dbid;
@@ -312,7 +305,7 @@ static int start_instance(const struct args *a)
 		printf("running\n");
 		return EXIT_OK;
 	}
-	if (target_start(&t, (int) a->start_timeout, &err) != 0) {
+	if (target_start(&t, true, (int) a->start_timeout, &err) != 0) {
 		log_error("%s", err.msg);
 		return EXIT_FAILED;
 	}
@@ -426,10 +419,11 @@ int main(int argc, char **argv)
 	target_release(&t);
 	if (!a.no_start) {
 		host_phase(&r, "start");
-		if (target_start(&t, (int) a.start_timeout, &err) != 0)
+		if (target_start(&t, false, (int) a.start_timeout, &err) != 0)
 			return fail(r.dbid, "start", t.datadir, t.port, err.msg);
 		host_phase(&r, "streaming");
-		if (target_wait_streaming(&t, (int) a.start_timeout, &err) != 0)
+		if (target_wait_streaming(&t, r.source_host, r.source_port, (int) a.start_timeout,
+					  &err) != 0)
 			return fail(r.dbid, "start", t.datadir, t.port, err.msg);
 	}
 	agentproto_done(stdout, r.dbid, r.bytes_copied, now_seconds() - started);

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "dispatch.h"
 #include "fsutil.h"
 #include "log.h"
@@ -14,14 +15,6 @@
 #include "xalloc.h"
 
 static struct progress_view *active_view;
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
 
 void pview_init(struct progress_view *v, size_t nrows, bool enabled, bool sequential,
 		const char *progress_file)

@@ -13,6 +13,7 @@
 #include "agentproto.h"
 #include "catalog.h"
 #include "cli.h"
+#include "clock.h"
 #include "dispatch.h"
 #include "exec.h"
 #include "fts.h"
@@ -70,14 +71,6 @@ static void bounded_format(char *buf, size_t len, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, len, fmt, ap);
 	va_end(ap);
-}
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
 static void pairs_free(struct rebalance *rb)

@@ -38,8 +38,20 @@ int target_stop(const char *datadir, int timeout_s, struct errbuf *err);
 /* The standby configuration: standby.signal, primary_conninfo, primary_slot_name, port. */
 int target_configure(struct target *t, const char *source_host, int source_port, struct errbuf *err);
 
-/* pg_ctl start, then wait until the walreceiver streams (timeout in seconds). */
-int target_start(struct target *t, int timeout_s, struct errbuf *err);
-int target_wait_streaming(struct target *t, int timeout_s, struct errbuf *err);
+/*
+ * pg_ctl start. With wait_ready, until the server accepts connections (timeout in seconds);
+ * without, it returns once the postmaster is launched, and target_wait_streaming follows.
+ */
+int target_start(struct target *t, bool wait_ready, int timeout_s, struct errbuf *err);
+
+/*
+ * Wait until the started standby streams from its primary, seen from the primary's side: its
+ * walsender holds the replication slot. A hot standby accepts connections only once it is
+ * consistent, which after a copy can mean replaying every WAL byte since the divergence; being
+ * in sync needs only the WAL flushed, so we do not wait for the replay. Fails at once, with the
+ * end of the server log, when the postmaster exits.
+ */
+int target_wait_streaming(struct target *t, const char *source_host, int source_port,
+			  int timeout_s, struct errbuf *err);
 
 #endif

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "clock.h"
 #include "exec.h"
 #include "fsutil.h"
 #include "full/extract.h"
@@ -42,14 +43,6 @@
 #define FULL_MAX_RATE_MAX 1048576L
 #define FULL_DEFAULT_SYNC_THREADS 4
 #define AGAIN_HINT "run gprecoverseg -F again"
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
-}
 
 /* "source dbid 2 at host:port" */
 static void source_name(const struct recovery *r, char *buf, size_t len)

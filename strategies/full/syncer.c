@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "xalloc.h"
 
 #define SYNCER_MAX_THREADS 8
@@ -205,14 +206,6 @@ bool full_syncer_failed(struct full_syncer *s, struct errbuf *err)
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
 /* Wait until every queued job is done. */

@@ -533,9 +533,14 @@ static int build_filemap(struct incr *c, lsn_t source_insert, struct errbuf *err
 
 	c->fm = filemap_create();
 	r->host->phase(r, "file-lists");
-	rc = source_list_files(c->src, list_cb_source, c->fm, err);
-	if (rc == 0)
+	/* The source walks its directory while we walk ours: both mostly wait for the disk. */
+	rc = source_list_files_start(c->src, err);
+	if (rc == 0) {
 		rc = targetio_list_files(r->target_datadir, list_cb_target, c->fm, err);
+		if (source_list_files_finish(c->src, list_cb_source, c->fm,
+					     rc == 0 ? err : &(struct errbuf){ 0 }) != 0)
+			rc = -1;
+	}
 	if (rc != 0) {
 		free(waldir);
 		return -1;

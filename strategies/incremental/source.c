@@ -179,7 +179,7 @@ int source_insert_lsn(struct source *s, lsn_t *lsn, struct errbuf *err)
 /* ------------------------------------------------------------------------------------------ */
 /* File list and small files */
 
-int source_list_files(struct source *s, targetio_file_fn fn, void *arg, struct errbuf *err)
+int source_list_files_start(struct source *s, struct errbuf *err)
 {
 	/*
 	 * Walk the data directory from the server side: pg_ls_dir (missing directories are
@@ -205,11 +205,23 @@ int source_list_files(struct source *s, targetio_file_fn fn, void *arg, struct e
 		"   FROM tree AS t"
 		"   LEFT JOIN pg_catalog.pg_tablespace AS ts"
 		"     ON t.dir = 'pg_tblspc/' AND ts.oid::text = t.name";
-	PGresult *res = pg_query(s->conn, sql, 0, NULL, err);
+	if (!PQsendQuery(s->conn, sql)) {
+		errbuf_set(err, "cannot list the data directory: %s", PQerrorMessage(s->conn));
+		return src_error(s, err);
+	}
+	return 0;
+}
+
+int source_list_files_finish(struct source *s, targetio_file_fn fn, void *arg, struct errbuf *err)
+{
+	PGresult *res = PQgetResult(s->conn), *extra;
 	int rows;
 
-	if (res == NULL) {
-		errbuf_prefix(err, "cannot list the data directory");
+	while ((extra = PQgetResult(s->conn)) != NULL)
+		PQclear(extra); /* the query is one statement: only its end */
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		errbuf_set(err, "cannot list the data directory: %s", PQerrorMessage(s->conn));
+		PQclear(res);
 		return src_error(s, err);
 	}
 	if (PQnfields(res) != 4) {

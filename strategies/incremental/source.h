@@ -29,8 +29,13 @@ int source_open(const char *host, int port, struct targetio *tio, struct source 
 void source_close(struct source *s);
 PGconn *source_conn(struct source *s);
 
-/* The source data directory's file list (recursive pg_ls_dir / pg_stat_file, tablespace links). */
-int source_list_files(struct source *s, targetio_file_fn fn, void *arg, struct errbuf *err);
+/*
+ * The source data directory's file list (recursive pg_ls_dir / pg_stat_file, tablespace links):
+ * _start sends the query and returns at once, so the caller can walk the target meanwhile;
+ * _finish waits for the answer and calls FN for each entry.
+ */
+int source_list_files_start(struct source *s, struct errbuf *err);
+int source_list_files_finish(struct source *s, targetio_file_fn fn, void *arg, struct errbuf *err);
 
 /* A whole small file (pg_control, history files); *data malloc'd, NUL-terminated. */
 int source_fetch_file(struct source *s, const char *path, char **data, size_t *len,

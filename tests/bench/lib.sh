@@ -66,6 +66,15 @@ wait_streaming() { # wait_streaming PORT: until that standby's walreceiver strea
 	return 1
 }
 
+wait_caught_up() { # wait_caught_up PRIMARY-PORT: until its standby has flushed all the primary's WAL
+	local i
+	for i in $(seq 1 1200); do
+		[ "$(sql "$1" "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming' AND flush_lsn >= pg_current_wal_lsn()" 2>/dev/null)" = 1 ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 mark_down() { # let the probe see the mirror gone (not timed)
 	gpfts --once --retries 1 --retry-delay 100 -q >/dev/null 2>&1
 }

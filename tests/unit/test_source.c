@@ -334,7 +334,8 @@ START_TEST(test_list_files)
 	DIR *d;
 	struct dirent *de;
 
-	ck_assert_msg(source_list_files(s, collect, &l, &err) == 0, "%s", err.msg);
+	ck_assert_msg(source_list_files_start(s, &err) == 0, "%s", err.msg);
+	ck_assert_msg(source_list_files_finish(s, collect, &l, &err) == 0, "%s", err.msg);
 	ck_assert_uint_gt(l.n, 900);
 	expect_file_like_disk(&l, "PG_VERSION");
 	expect_file_like_disk(&l, "global/pg_control");
