@@ -1,5 +1,7 @@
 #include "incremental/source.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +42,18 @@ struct chunk_queue {
 	size_t head, count, alloc; /* pending: [head, count) */
 };
 
+/*
+ * One connection that fetches: a batch of ranges sent as one query, its rows read as they come.
+ * fetchers[0] uses the session's own connection; the others are opened when first needed.
+ */
+struct fetcher {
+	PGconn *conn;
+	struct chunk_req *batch; /* the ranges of the query in flight, owned here */
+	size_t n, got;
+	bool busy;
+	int rc; /* the first error of the batch in flight */
+};
+
 struct source {
 	PGconn *conn;
 	struct targetio *tio;
@@ -47,8 +61,10 @@ struct source {
 	int port;
 	struct chunk_queue queue;
 	struct chunk_queue followups; /* filled while a batch's rows are read */
-	struct strbuf paths, offs, lens; /* the batch's array literals, reused */
+	struct fetcher fetchers[SOURCE_FETCHERS];
+	struct strbuf paths, offs, lens; /* a batch's array literals, reused */
 	uint64_t fetched;
+	uint64_t batches;
 };
 
 static int src_error(struct source *s, struct errbuf *err)
@@ -64,8 +80,9 @@ static const char *conn_msg(struct source *s, char *buf, size_t len)
 /* ------------------------------------------------------------------------------------------ */
 /* Session */
 
-int source_open(const char *host, int port, struct targetio *tio, struct source **out,
-		struct errbuf *err)
+/* The session every connection gets: no timeouts, read only, empty search_path, the fetch
+ * statement prepared. */
+static int session_setup(PGconn *conn, struct errbuf *err)
 {
 	static const char *const setup[] = {
 		"SET statement_timeout = 0",
@@ -77,10 +94,39 @@ int source_open(const char *host, int port, struct targetio *tio, struct source 
 	static const char *const fetch_sql =
 		"SELECT path, begin, pg_catalog.pg_read_binary_file(path, begin, len, true) AS chunk "
 		"FROM unnest($1::text[], $2::int8[], $3::int4[]) AS x(path, begin, len)";
-	struct pgconn_params params = { .host = host, .port = port };
-	struct source *s;
-	char *fpw = NULL, msg[1024];
+	char msg[1024];
 	PGresult *res;
+
+	for (size_t i = 0; i < sizeof(setup) / sizeof(setup[0]); i++)
+		if (pg_exec(conn, setup[i], 0, NULL, err) != 0)
+			return -1;
+	res = PQprepare(conn, FETCH_STMT, fetch_sql, 3, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		errbuf_set(err, "cannot prepare the chunk query: %s", pg_errmsg(conn, msg, sizeof(msg)));
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	return 0;
+}
+
+static PGconn *session_connect(const struct source *s, struct errbuf *err)
+{
+	struct pgconn_params params = { .host = s->host, .port = s->port };
+	PGconn *conn = pg_connect(&params, err);
+
+	if (conn != NULL && session_setup(conn, err) != 0) {
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+int source_open(const char *host, int port, struct targetio *tio, struct source **out,
+		struct errbuf *err)
+{
+	struct source *s;
+	char *fpw = NULL;
 
 	*out = NULL;
 	s = xcalloc(1, sizeof(*s));
@@ -90,12 +136,10 @@ int source_open(const char *host, int port, struct targetio *tio, struct source 
 	strbuf_init(&s->paths, 4096);
 	strbuf_init(&s->offs, 4096);
 	strbuf_init(&s->lens, 4096);
-	s->conn = pg_connect(&params, err);
+	s->conn = session_connect(s, err);
 	if (s->conn == NULL)
-		goto fail_quiet; /* pg_connect names host:port */
-	for (size_t i = 0; i < sizeof(setup) / sizeof(setup[0]); i++)
-		if (pg_exec(s->conn, setup[i], 0, NULL, err) != 0)
-			goto fail;
+		goto fail;
+	s->fetchers[0].conn = s->conn;
 	if (pg_query_value(s->conn, "SHOW full_page_writes", 0, NULL, &fpw, err) != 0)
 		goto fail;
 	if (fpw == NULL || strcmp(fpw, "on") != 0) {
@@ -108,18 +152,10 @@ int source_open(const char *host, int port, struct targetio *tio, struct source 
 		goto fail;
 	}
 	free(fpw);
-	res = PQprepare(s->conn, FETCH_STMT, fetch_sql, 3, NULL);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		errbuf_set(err, "cannot prepare the chunk query: %s", conn_msg(s, msg, sizeof(msg)));
-		PQclear(res);
-		goto fail;
-	}
-	PQclear(res);
 	*out = s;
 	return 0;
 fail:
 	src_error(s, err);
-fail_quiet:
 	source_close(s);
 	return -1;
 }
@@ -132,10 +168,25 @@ static void queue_release(struct chunk_queue *q)
 	memset(q, 0, sizeof(*q));
 }
 
+static void fetcher_release(struct fetcher *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		free(f->batch[i].path);
+	free(f->batch);
+	f->batch = NULL;
+	f->n = f->got = 0;
+	f->busy = false;
+}
+
 void source_close(struct source *s)
 {
 	if (s == NULL)
 		return;
+	for (int i = 0; i < SOURCE_FETCHERS; i++) {
+		fetcher_release(&s->fetchers[i]);
+		if (i > 0 && s->fetchers[i].conn)
+			PQfinish(s->fetchers[i].conn);
+	}
 	if (s->conn)
 		PQfinish(s->conn);
 	queue_release(&s->queue);
@@ -155,6 +206,11 @@ PGconn *source_conn(struct source *s)
 uint64_t source_bytes_fetched(const struct source *s)
 {
 	return s->fetched;
+}
+
+uint64_t source_batches_sent(const struct source *s)
+{
+	return s->batches;
 }
 
 int source_insert_lsn(struct source *s, lsn_t *lsn, struct errbuf *err)
@@ -370,28 +426,37 @@ static int take_row(struct source *s, PGresult *res, const struct chunk_req *req
 }
 
 /* Drain what is left of a failed query so that the connection stays usable. */
-static void drain(struct source *s)
+static void drain(PGconn *conn)
 {
 	PGresult *res;
 
-	while ((res = PQgetResult(s->conn)) != NULL)
+	while ((res = PQgetResult(conn)) != NULL)
 		PQclear(res);
 }
 
-/* Run one query for the first SOURCE_MAX_CHUNKS pending ranges. */
-static int run_batch(struct source *s, struct errbuf *err)
+/* How many ranges each of NIDLE idle fetchers takes: the queue shared out over them, so that a
+ * small recovery uses them all, within [SOURCE_MIN_BATCH, SOURCE_MAX_CHUNKS]. */
+static size_t batch_share(const struct source *s, size_t nidle)
 {
-	struct chunk_queue *q = &s->queue;
-	size_t n = queue_pending(q), got = 0;
-	const char *params[3];
-	char msg[1024];
-	PGresult *res;
-	int rc = 0;
+	size_t pending = queue_pending(&s->queue);
+	size_t n = (pending + nidle - 1) / nidle;
 
-	if (n == 0)
-		return 0;
+	if (n < SOURCE_MIN_BATCH)
+		n = SOURCE_MIN_BATCH;
 	if (n > SOURCE_MAX_CHUNKS)
 		n = SOURCE_MAX_CHUNKS;
+	return n;
+}
+
+/* Send one query for the next N pending ranges on fetcher F; the ranges move to F. */
+static int send_batch(struct source *s, struct fetcher *f, size_t n, struct errbuf *err)
+{
+	struct chunk_queue *q = &s->queue;
+	const char *params[3];
+	char msg[1024];
+
+	if (f->conn == NULL && (f->conn = session_connect(s, err)) == NULL)
+		return src_error(s, err);
 	strbuf_reset(&s->paths);
 	strbuf_reset(&s->offs);
 	strbuf_reset(&s->lens);
@@ -420,51 +485,140 @@ static int run_batch(struct source *s, struct errbuf *err)
 	params[1] = s->offs.buf;
 	params[2] = s->lens.buf;
 
-	if (!PQsendQueryPrepared(s->conn, FETCH_STMT, 3, params, NULL, NULL, 1)) {
-		errbuf_set(err, "cannot send the chunk query: %s", conn_msg(s, msg, sizeof(msg)));
-		return src_error(s, err);
-	}
-	if (!PQsetSingleRowMode(s->conn)) {
-		drain(s);
-		errbuf_set(err, "cannot read the chunk query row by row");
-		return src_error(s, err);
-	}
-	while ((res = PQgetResult(s->conn)) != NULL) {
-		ExecStatusType st = PQresultStatus(res);
-
-		if (rc != 0) {
-			PQclear(res); /* draining after an error */
-			continue;
-		}
-		if (st == PGRES_SINGLE_TUPLE) {
-			if (got >= n)
-				rc = errbuf_set(err, "the chunk query returned more than the %zu rows "
-						     "asked for", n);
-			else
-				rc = take_row(s, res, &q->reqs[q->head + got], err);
-			got++;
-		} else if (st != PGRES_TUPLES_OK) {
-			rc = errbuf_set(err, "the chunk query failed: %s",
-					conn_msg(s, msg, sizeof(msg)));
-		}
-		PQclear(res);
-	}
-	if (rc == 0 && got != n)
-		rc = errbuf_set(err, "the chunk query returned %zu rows for %zu ranges", got, n);
-	for (size_t i = 0; i < n; i++)
-		free(q->reqs[q->head + i].path);
+	f->batch = xmalloc(n * sizeof(*f->batch));
+	memcpy(f->batch, q->reqs + q->head, n * sizeof(*f->batch));
+	f->n = n;
+	f->got = 0;
+	f->rc = 0;
 	q->head += n;
 	if (q->head == q->count)
 		q->head = q->count = 0;
-	/* Ranges a growing whole file still needs go to the back of the queue. */
+	if (!PQsendQueryPrepared(f->conn, FETCH_STMT, 3, params, NULL, NULL, 1)) {
+		errbuf_set(err, "cannot send the chunk query: %s",
+			   pg_errmsg(f->conn, msg, sizeof(msg)));
+		fetcher_release(f);
+		return src_error(s, err);
+	}
+	if (!PQsetSingleRowMode(f->conn)) {
+		drain(f->conn);
+		fetcher_release(f);
+		errbuf_set(err, "cannot read the chunk query row by row");
+		return src_error(s, err);
+	}
+	f->busy = true;
+	s->batches++;
+	return 0;
+}
+
+/* The batch of F is over: check it, and put what a growing whole file still needs back in the
+ * queue. */
+static int finish_batch(struct source *s, struct fetcher *f, struct errbuf *err)
+{
+	int rc = f->rc;
+
+	if (rc == 0 && f->got != f->n)
+		rc = errbuf_set(err, "the chunk query returned %zu rows for %zu ranges", f->got, f->n);
+	fetcher_release(f);
 	for (size_t i = s->followups.head; i < s->followups.count; i++) {
 		struct chunk_req *r = &s->followups.reqs[i];
 
-		queue_push(q, r->path, r->off, r->len, r->whole_tail);
+		queue_push(&s->queue, r->path, r->off, r->len, r->whole_tail);
 		free(r->path);
 	}
 	s->followups.head = s->followups.count = 0;
 	return rc != 0 ? src_error(s, err) : 0;
+}
+
+/* Take every row F has received so far without blocking; finish its batch at its end. */
+static int fetcher_step(struct source *s, struct fetcher *f, struct errbuf *err)
+{
+	char msg[1024];
+
+	if (!PQconsumeInput(f->conn)) {
+		errbuf_set(err, "the chunk query failed: %s", pg_errmsg(f->conn, msg, sizeof(msg)));
+		fetcher_release(f);
+		return src_error(s, err);
+	}
+	while (!PQisBusy(f->conn)) {
+		PGresult *res = PQgetResult(f->conn);
+		ExecStatusType st;
+
+		if (res == NULL)
+			return finish_batch(s, f, err);
+		st = PQresultStatus(res);
+		if (f->rc == 0) {
+			if (st == PGRES_SINGLE_TUPLE) {
+				if (f->got >= f->n)
+					f->rc = errbuf_set(err, "the chunk query returned more than the "
+								"%zu rows asked for",
+							   f->n);
+				else
+					f->rc = take_row(s, res, &f->batch[f->got], err);
+				f->got++;
+			} else if (st != PGRES_TUPLES_OK) {
+				f->rc = errbuf_set(err, "the chunk query failed: %s",
+						   pg_errmsg(f->conn, msg, sizeof(msg)));
+			}
+		}
+		PQclear(res); /* after an error, the rest is drained */
+	}
+	return 0;
+}
+
+/* Wait until at least one busy fetcher has data, and take it. */
+static int wait_any(struct source *s, struct errbuf *err)
+{
+	struct pollfd pfd[SOURCE_FETCHERS];
+	int idx[SOURCE_FETCHERS], n = 0;
+
+	for (int i = 0; i < SOURCE_FETCHERS; i++) {
+		if (!s->fetchers[i].busy)
+			continue;
+		pfd[n] = (struct pollfd) { .fd = PQsocket(s->fetchers[i].conn), .events = POLLIN };
+		idx[n++] = i;
+	}
+	if (n == 0)
+		return 0;
+	if (poll(pfd, (nfds_t) n, -1) < 0 && errno != EINTR)
+		return errbuf_set_errno(err, errno, "cannot wait for the source");
+	for (int k = 0; k < n; k++)
+		if ((pfd[k].revents & (POLLIN | POLLERR | POLLHUP)) &&
+		    fetcher_step(s, &s->fetchers[idx[k]], err) != 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * Keep the fetchers busy with what is queued. With ALL, until everything queued has been written;
+ * otherwise until the queue is below its cap again. Several connections keep several reads in
+ * flight on the source: random block reads from a cold cache wait on the disk, one at a time on
+ * a single connection.
+ */
+static int pump(struct source *s, bool all, struct errbuf *err)
+{
+	for (;;) {
+		size_t nidle = 0, share;
+		bool busy = false;
+
+		for (int i = 0; i < SOURCE_FETCHERS; i++)
+			nidle += !s->fetchers[i].busy;
+		share = nidle > 0 ? batch_share(s, nidle) : 0;
+		for (int i = 0; i < SOURCE_FETCHERS; i++) {
+			struct fetcher *f = &s->fetchers[i];
+			size_t pending = queue_pending(&s->queue);
+
+			if (!f->busy && pending > 0 &&
+			    send_batch(s, f, share < pending ? share : pending, err) != 0)
+				return -1;
+			busy |= f->busy;
+		}
+		if (!all && queue_pending(&s->queue) < SOURCE_QUEUE_CAP)
+			return 0;
+		if (!busy)
+			return 0;
+		if (wait_any(s, err) != 0)
+			return -1;
+	}
 }
 
 int source_queue_range(struct source *s, const char *path, uint64_t off, uint64_t len,
@@ -489,7 +643,7 @@ int source_queue_range(struct source *s, const char *path, uint64_t off, uint64_
 				n = len;
 			last->len += (uint32_t) n;
 		} else {
-			if (queue_pending(q) >= SOURCE_MAX_CHUNKS && run_batch(s, err) != 0)
+			if (queue_pending(q) >= SOURCE_QUEUE_CAP && pump(s, false, err) != 0)
 				return -1;
 			n = len < FETCH_PIECE ? len : FETCH_PIECE;
 			queue_push(q, path, off, (uint32_t) n, false);
@@ -513,7 +667,7 @@ static int queue_whole_pieces(struct source *s, struct chunk_queue *q, const cha
 	if (npieces == 0)
 		npieces = 1;
 	for (uint64_t i = 0; i < npieces; i++) {
-		if (q == &s->queue && queue_pending(q) >= SOURCE_MAX_CHUNKS && run_batch(s, err) != 0)
+		if (q == &s->queue && queue_pending(q) >= SOURCE_QUEUE_CAP && pump(s, false, err) != 0)
 			return -1;
 		queue_push(q, path, off + i * FETCH_PIECE, FETCH_PIECE, i + 1 == npieces);
 	}
@@ -535,8 +689,5 @@ int source_queue_file(struct source *s, const char *path, uint64_t len, struct e
 
 int source_flush(struct source *s, struct errbuf *err)
 {
-	while (queue_pending(&s->queue) > 0)
-		if (run_batch(s, err) != 0)
-			return -1;
-	return 0;
+	return pump(s, true, err);
 }

@@ -16,7 +16,10 @@
 #include "pgcontrol.h"
 
 #define SOURCE_MAX_CHUNK (1024 * 1024) /* bytes per requested range */
-#define SOURCE_MAX_CHUNKS 1000         /* ranges per query */
+#define SOURCE_MAX_CHUNKS 1000         /* ranges per query, at most */
+#define SOURCE_MIN_BATCH 64            /* ranges per query, at least (unless fewer are left) */
+#define SOURCE_FETCHERS 4              /* connections fetching at once */
+#define SOURCE_QUEUE_CAP (SOURCE_FETCHERS * SOURCE_MAX_CHUNKS) /* queued ranges before fetching */
 
 struct source;
 
@@ -44,7 +47,8 @@ int source_fetch_file(struct source *s, const char *path, char **data, size_t *l
 /*
  * Queue bytes [off, off+len) of PATH to be copied to the same place in the target; adjacent
  * ranges of one path merge; ranges are split at SOURCE_MAX_CHUNK. Queued work may run at once
- * when the queue is full.
+ * when the queue is full. Ranges are fetched over up to SOURCE_FETCHERS connections at once and
+ * written as they arrive, in no particular order.
  */
 int source_queue_range(struct source *s, const char *path, uint64_t off, uint64_t len,
 		       struct errbuf *err);
@@ -59,5 +63,8 @@ int source_insert_lsn(struct source *s, lsn_t *lsn, struct errbuf *err);
 
 /* Bytes received from the source by the fetches so far. */
 uint64_t source_bytes_fetched(const struct source *s);
+
+/* Queries for ranges sent so far, over every connection. */
+uint64_t source_batches_sent(const struct source *s);
 
 #endif
