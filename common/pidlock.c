@@ -41,7 +41,7 @@ int pidlock_acquire(struct pidlock *lock, const char *lockdir, const char *progr
 	char pidtext[32];
 	char *pidfile;
 
-	lock->dir = xstrdup(lockdir);
+	lock->dir = NULL; /* set once the lock is held: a refused lock owns nothing */
 	lock->held = false;
 	for (int attempt = 0; attempt < 2; attempt++) {
 		pid_t holder;
@@ -78,6 +78,7 @@ int pidlock_acquire(struct pidlock *lock, const char *lockdir, const char *progr
 		return -1;
 	}
 	free(pidfile);
+	lock->dir = xstrdup(lockdir);
 	lock->held = true;
 	return 0;
 }
