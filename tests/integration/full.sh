@@ -115,6 +115,18 @@ touch "$marker" && chmod 666 "$marker"
 check "gprecoverseg --strategy testwrap (a plugin) recovers it" env SEGRECOVER_STRATEGY_PATH="$REPO/build/tests/plugins" SEGRECOVER_TESTWRAP_MARKER="$marker" gprecoverseg -a --strategy testwrap
 is_eq "the plugin's check, run and copy all ran" "check dbid=$m2|run dbid=$m2|copied dbid=$m2" "$(paste -sd'|' "$marker")"
 is_eq "mirror recovered by the plugin is in sync" "m u s" "$(seg_state "$m2")"
+
+# --- a server that cannot start after the copy: the failure comes at once, with its log ---------
+stop_instance "$m2"
+check "mirror of content 2 down for the start test" "${FTS[@]}"
+started=$(date +%s)
+check_fails "a copy whose server cannot start: exit 1" 1 "step: start; error: the server in .* stopped while starting" \
+	env SEGRECOVER_STRATEGY_PATH="$REPO/build/tests/plugins" SEGRECOVER_TESTWRAP_BREAK_START=1 gprecoverseg -a --strategy testwrap
+output_has "the server's own complaint is in the message" "invalid value for parameter .*shared_buffers"
+is_eq "reported without waiting for the start timeout" "t" "$([ $(($(date +%s) - started)) -lt 60 ] && echo t || echo f)"
+is_eq "the instance stays down in the catalog" "m d n" "$(seg_state "$m2")"
+check "a full recovery repairs it" gprecoverseg -F -a
+is_eq "mirror of content 2 up and in sync again" "m u s" "$(seg_state "$m2")"
 stop_instance "$m2"
 check "mirror of content 2 down once more" "${FTS[@]}"
 check_fails "an unknown strategy is refused before anything starts (exit 2)" 2 "unknown recovery strategy \"nosuch\": not a built-in \(full" gprecoverseg -a --strategy nosuch

@@ -131,6 +131,17 @@ check "content 1 recovered" gprecoverseg -a
 check "and then rebalanced" gprecoverseg -r -a
 is_eq "content 1 balanced" "p p u s" "$(roles_of "$p1")"
 check "gpstate -e: all segments normal" gpstate -e
+
+# --- two pairs, one at a time (-B 1) -------------------------------------------------------------
+fail_over 1
+fail_over 2
+check "contents 1 and 2 recovered in one run" gprecoverseg -a
+check "gprecoverseg -r -a -B 1 rebalances both" gprecoverseg -r -a -B 1
+output_has "one at a time" "2 pair\(s\) to rebalance, at most 1 at once"
+is_eq "the primaries were stopped in two batches" "2" "$(grep -c 'Stopping unbalanced primary segments' <<<"$LAST_OUT")"
+is_eq "content 1 balanced" "p p u s" "$(roles_of "$p1")"
+is_eq "content 2 balanced" "p p u s" "$(roles_of "$p2")"
+check "gpstate -e: all segments normal again" gpstate -e
 check "nothing left to rebalance" gprecoverseg -r -a
 output_has "says so" "No segments are running in their non-preferred role"
 t_done

@@ -2,6 +2,8 @@
  * strategy_testwrap: a test plugin proving that an external strategy is loaded by name from a
  * shared object and driven end to end. It leaves a marker file ($SEGRECOVER_TESTWRAP_MARKER)
  * saying which steps ran, and delegates the copy to the built-in full strategy through the host.
+ * With $SEGRECOVER_TESTWRAP_BREAK_START set, it leaves a setting in the copy that keeps the
+ * server from starting, to test how a failed start is reported.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,16 @@ static int testwrap_run(struct recovery *r, struct errbuf *err)
 	rc = full->run(r, err);
 	if (rc == 0)
 		mark("copied", r->dbid);
+	if (rc == 0 && getenv("SEGRECOVER_TESTWRAP_BREAK_START") != NULL) {
+		char path[4096];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/postgresql.conf", r->target_datadir);
+		if ((f = fopen(path, "a")) != NULL) {
+			fputs("shared_buffers = 'not a size'\n", f);
+			fclose(f);
+		}
+	}
 	return rc;
 }
 
