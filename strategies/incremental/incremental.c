@@ -433,23 +433,42 @@ static int write_marker(const struct recovery *r, bool present, struct errbuf *e
 	return rc;
 }
 
-/* The source's history files, so that the new mirror can follow its timeline from the start. */
+/*
+ * The source's history files, so that the new mirror can follow its timeline from the start.
+ * Only the current timeline's is required (it lists every ancestor), and a long-lived cluster
+ * may have lost older ones (a mirror built by a base copy streams only the newest), so we copy
+ * the ones the source has.
+ */
 static int copy_history_files(struct incr *c, struct errbuf *err)
 {
-	for (uint32_t tli = 2; tli <= c->source_ctl.timeline; tli++) {
+	static const char *const list_sql =
+		"SELECT name FROM pg_catalog.pg_ls_dir('pg_wal') AS name"
+		" WHERE name ~ '^[0-9A-F]{8}\\.history$' ORDER BY 1";
+	PGresult *res = pg_query(source_conn(c->src), list_sql, 0, NULL, err);
+	bool have_current = c->source_ctl.timeline == 1;
+	int rc = 0;
+
+	if (res == NULL)
+		return errbuf_prefix(err, "listing the source's timeline history files");
+	for (int i = 0; i < PQntuples(res) && rc == 0; i++) {
+		const char *file = PQgetvalue(res, i, 0);
 		char name[64], *text = NULL;
 		size_t len;
-		int rc;
 
-		snprintf(name, sizeof(name), "pg_wal/%08X.history", tli);
-		if (source_fetch_file(c->src, name, &text, &len, err) != 0)
-			return -1;
-		rc = targetio_write_file(c->tio, name, text, len, err);
+		snprintf(name, sizeof(name), "pg_wal/%s", file);
+		if (strtoul(file, NULL, 16) == c->source_ctl.timeline)
+			have_current = true;
+		rc = source_fetch_file(c->src, name, &text, &len, err);
+		if (rc == 0)
+			rc = targetio_write_file(c->tio, name, text, len, err);
 		free(text);
-		if (rc != 0)
-			return -1;
 	}
-	return 0;
+	PQclear(res);
+	if (rc == 0 && !have_current)
+		rc = errbuf_set(err, "the source has no history file for its timeline %u "
+				     "(pg_wal/%08X.history); use gprecoverseg -F",
+				c->source_ctl.timeline, c->source_ctl.timeline);
+	return rc;
 }
 
 static int finish(struct incr *c, struct errbuf *err)
