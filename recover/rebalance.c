@@ -435,6 +435,7 @@ static void resync(struct rebalance *rb, struct pair **batch, size_t n)
 	struct errbuf err;
 	int *dbids = xcalloc(n ? n : 1, sizeof(*dbids));
 	size_t ndbids = 0;
+	bool planned;
 
 	for (size_t i = 0; i < n; i++)
 		if (batch[i]->state == PAIR_SWITCHED)
@@ -451,9 +452,11 @@ static void resync(struct rebalance *rb, struct pair **batch, size_t n)
 	ropts.strategy = NULL;
 	ropts.input_file = NULL;
 	ropts.new_hosts = NULL;
-	if (catalog_load(rb->coordinator, &cat, &err) != 0 ||
-	    plan_build(&cat, &ropts, NULL, &plan, &err) != 0 ||
-	    (plan_keep_only(&plan, dbids, ndbids), primaryhba_allow_mirrors(&plan, &ropts, &err)) != 0) {
+	planned = catalog_load(rb->coordinator, &cat, &err) == 0 &&
+		  plan_build(&cat, &ropts, NULL, &plan, &err) == 0;
+	if (planned)
+		plan_keep_only(&plan, dbids, ndbids); /* only the instances this batch switched */
+	if (!planned || primaryhba_allow_mirrors(&plan, &ropts, &err) != 0) {
 		for (size_t i = 0; i < n; i++)
 			if (batch[i]->state == PAIR_SWITCHED) {
 				batch[i]->state = PAIR_FAILED;
