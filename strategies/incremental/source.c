@@ -89,6 +89,9 @@ static int session_setup(PGconn *conn, struct errbuf *err)
 		"SET lock_timeout = 0",
 		"SET idle_in_transaction_session_timeout = 0",
 		"SET default_transaction_read_only = on",
+		/* The file list's recursive query is estimated at millions of rows: JIT would spend
+		 * ~190 ms (measured, warm) compiling a query that runs in 4 ms. */
+		"SET jit = off",
 		"SELECT pg_catalog.set_config('search_path', '', false)",
 	};
 	static const char *const fetch_sql =

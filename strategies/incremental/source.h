@@ -24,8 +24,8 @@
 struct source;
 
 /*
- * Connect (by parameters) and set the session up: no statement/lock/idle timeouts, read only,
- * empty search_path; full_page_writes must be on. Fetched data is written through TIO.
+ * Connect (by parameters) and set the session up: no statement/lock/idle timeouts, no JIT,
+ * read only, empty search_path; full_page_writes must be on. Fetched data is written through TIO.
  */
 int source_open(const char *host, int port, struct targetio *tio, struct source **out,
 		struct errbuf *err);

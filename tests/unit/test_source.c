@@ -214,6 +214,9 @@ START_TEST(test_session)
 	v = query_value(c, "SHOW default_transaction_read_only");
 	ck_assert_str_eq(v, "on");
 	free(v);
+	v = query_value(c, "SHOW jit");
+	ck_assert_str_eq(v, "off");
+	free(v);
 	v = query_value(c, "SHOW search_path");
 	ck_assert_str_eq(v, "");
 	free(v);
