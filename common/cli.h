@@ -25,10 +25,10 @@ int cli_start(const char *program, int argc, char **argv, const char *logdir,
 bool cli_parse_int(const char *program, const char *option, const char *text, long min, long max,
 		   long *out);
 
-/* "gpstate: error: <msg>" on stderr plus a hint to use --help; returns EXIT_USAGE. */
 /* Greenplum's prompt: "QUESTION Yy|Nn (default=N):"; true only for an answer starting with y. */
 bool cli_confirm(const char *question);
 
+/* "gpstate: error: <msg>" on stderr plus a hint to use --help; returns EXIT_USAGE. */
 int cli_usage_error(const char *program, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -125,8 +125,7 @@ static enum fts_verdict handle_dead_primary(PGconn *coord, const struct segment 
 		/*
 		 * No commit may wait for a mirror that will not exist: synchronous replication off
 		 * before the promotion (ALTER SYSTEM works on a standby), then promote and wait.
-		 */
-		/*
+		 *
 		 * A standby whose primary has just gone sleeps wal_retrieve_retry_interval (5 s by
 		 * default) between attempts to reach it, and PostgreSQL 15 acts on a promote request
 		 * only after that sleep: measured here, every rebalance waited 5.0 s for it. Retrying

@@ -21,6 +21,7 @@
 #include "rebalance.h"
 #include "recoverconf.h"
 #include "recoverseg_options.h"
+#include "state_progress.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -126,14 +127,13 @@ static int summarize(const struct dispatch *d)
 }
 
 static int recover(struct coordinator *coord, const struct recoverseg_options *opts,
-		   const char *lockdir)
+		   const char *progress_file)
 {
 	struct catalog cat;
 	struct recoverconf conf = { 0 };
 	struct plan plan = { 0 };
 	struct dispatch d = { 0 };
 	struct errbuf err;
-	char *progress_file = NULL;
 	int rc = EXIT_OK;
 
 	errbuf_clear(&err);
@@ -185,7 +185,6 @@ static int recover(struct coordinator *coord, const struct recoverseg_options *o
 		rc = EXIT_FAILED;
 		goto out;
 	}
-	progress_file = path_join(lockdir, "recovery_progress.file");
 	d.coordinator = coord->conn;
 	d.coordinator_datadir = coord->datadir;
 	d.opts = opts;
@@ -195,7 +194,6 @@ static int recover(struct coordinator *coord, const struct recoverseg_options *o
 	rc = summarize(&d);
 	dispatch_free(&d);
 out:
-	free(progress_file);
 	plan_free(&plan);
 	recoverconf_free(&conf);
 	catalog_free(&cat);
@@ -209,7 +207,7 @@ int main(int argc, char **argv)
 	struct coordinator coord;
 	struct pidlock lock = { 0 };
 	struct errbuf err;
-	char *lockdir;
+	char *lockdir, *progress_file;
 	int rc;
 
 	strbuf_init(&warnings, 0);
@@ -252,7 +250,7 @@ int main(int argc, char **argv)
 		coordinator_disconnect(&coord);
 		return EXIT_USAGE;
 	}
-	lockdir = path_join(coord.datadir, "gprecoverseg.lock");
+	lockdir = path_join(coord.datadir, STATE_RECOVERY_LOCK);
 	if (pidlock_acquire(&lock, lockdir, program, &err) != 0) {
 		log_error("%s", err.msg);
 		free(lockdir);
@@ -263,14 +261,10 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_interrupt);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	if (opts.rebalance) {
-		char *progress_file = path_join(lockdir, "recovery_progress.file");
-
-		rc = rebalance_run(&coord, &opts, progress_file);
-		free(progress_file);
-	} else {
-		rc = recover(&coord, &opts, lockdir);
-	}
+	progress_file = path_join(lockdir, STATE_RECOVERY_PROGRESS_FILE);
+	rc = opts.rebalance ? rebalance_run(&coord, &opts, progress_file)
+			    : recover(&coord, &opts, progress_file);
+	free(progress_file);
 	pidlock_release(&lock);
 	free(lockdir);
 	coordinator_disconnect(&coord);

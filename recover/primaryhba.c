@@ -1,6 +1,5 @@
 #include "primaryhba.h"
 
-#include <limits.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>

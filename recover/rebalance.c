@@ -3,11 +3,9 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "agentproto.h"
@@ -42,7 +40,7 @@ struct pair {
 	struct segment mirror;  /* the acting mirror: the preferred primary */
 	bool has_mirror;
 	enum pair_state state;
-	char why[3072];
+	struct errbuf why; /* for a skipped, restored or failed pair */
 	lsn_t wal_end;
 	/* the stop agent */
 	struct child child;
@@ -61,17 +59,6 @@ struct rebalance {
 
 static const struct fts_options switch_fts = { .connect_timeout = 5, .retries = 1,
 					       .retry_delay_ms = 200, .sync_timeout = 60 };
-
-/* snprintf for messages that embed other messages: cut rather than overflow. */
-static void bounded_format(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void bounded_format(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
 
 static void pairs_free(struct rebalance *rb)
 {
@@ -161,27 +148,25 @@ static int choose_candidates(struct rebalance *rb, struct errbuf *err)
 		errbuf_clear(&perr);
 		if (!pr->has_mirror || pr->primary.status != STATUS_UP || pr->mirror.status != STATUS_UP ||
 		    pr->primary.mode != MODE_SYNCED || pr->mirror.mode != MODE_SYNCED) {
-			bounded_format(pr->why, sizeof(pr->why),
-				 pr->has_mirror ? "the catalog records the mirror %s and %s"
-						: "the content has no mirror%s%s",
-				 pr->has_mirror ? segment_status_name(pr->mirror.status) : "",
-				 pr->has_mirror ? segment_mode_name(pr->mirror.mode) : "");
+			errbuf_set(&pr->why, pr->has_mirror ? "the catalog records the mirror %s and %s"
+				   : "the content has no mirror%s%s",
+				   pr->has_mirror ? segment_status_name(pr->mirror.status) : "",
+				   pr->has_mirror ? segment_mode_name(pr->mirror.mode) : "");
 			pr->state = PAIR_SKIPPED;
 			continue;
 		}
 		conn = pg_connect_segment(&pr->primary, 10, false, &perr);
 		if (conn == NULL || walsender_query(conn, &ws, &perr) != 0) {
-			bounded_format(pr->why, sizeof(pr->why), "the primary is unreachable: %s", perr.msg);
+			errbuf_set(&pr->why, "the primary is unreachable: %s", perr.msg);
 			pr->state = PAIR_SKIPPED;
 			PQfinish(conn);
 			continue;
 		}
 		PQfinish(conn);
 		if (!ws.present || strcmp(ws.state, "streaming") != 0 || strcmp(ws.sync_state, "sync") != 0) {
-			bounded_format(pr->why, sizeof(pr->why),
-				 "the mirror does not stream synchronously from it (%s%s%s)",
-				 ws.present ? ws.state : "no walsender", ws.present ? ", " : "",
-				 ws.present ? ws.sync_state : "");
+			errbuf_set(&pr->why, "the mirror does not stream synchronously from it (%s%s%s)",
+				   ws.present ? ws.state : "no walsender", ws.present ? ", " : "",
+				   ws.present ? ws.sync_state : "");
 			pr->state = PAIR_SKIPPED;
 			continue;
 		}
@@ -204,7 +189,7 @@ static int choose_candidates(struct rebalance *rb, struct errbuf *err)
 				    "%d because one is either down, unreachable, or not synchronized: %s. "
 				    "Recover it with gprecoverseg, then run gprecoverseg -r again",
 				    pr->primary.dbid, pr->primary.address, pr->primary.port,
-				    pr->primary.datadir, pr->has_mirror ? pr->mirror.dbid : -1, pr->why);
+				    pr->primary.datadir, pr->has_mirror ? pr->mirror.dbid : -1, pr->why.msg);
 	}
 	return 0;
 }
@@ -297,15 +282,15 @@ static void stop_primaries(struct pair **batch, size_t n)
 			continue;
 		}
 		pr->state = PAIR_FAILED;
-		bounded_format(pr->why, sizeof(pr->why),
-			 "stopping primary " SEG_FMT " failed (exit %d): %s. Check it with gpstate -e; if it "
-			 "is down, gpfts --once fails the content over",
-			 SEG_ARGS(&pr->primary), pr->status, agent_error(pr));
-		log_error("content %d: %s", pr->content, pr->why);
+		errbuf_set(&pr->why,
+			   "stopping primary " SEG_FMT " failed (exit %d): %s. Check it with gpstate "
+			   "-e; if it is down, gpfts --once fails the content over",
+			   SEG_ARGS(&pr->primary), pr->status, agent_error(pr));
+		log_error("content %d: %s", pr->content, pr->why.msg);
 	}
 }
 
-/* What the mirror has received and flushed, polled briefly: the walreceiver may still be flushing. */
+/* What the mirror has received, polled briefly: its walreceiver may still be flushing. */
 static int mirror_has_received(const struct pair *pr, lsn_t *received, struct errbuf *err)
 {
 	double deadline = now_seconds() + 30;
@@ -342,14 +327,14 @@ static void restore_primary(struct pair *pr, const char *reason)
 	run_agents(one, 1, "--start-instance");
 	if (pr->status == 0) {
 		pr->state = PAIR_RESTORED;
-		bounded_format(pr->why, sizeof(pr->why), "%s; the primary was started again, the pair is left "
-			 "as it was", reason);
+		errbuf_set(&pr->why, "%s; the primary was started again, the pair is left "
+			   "as it was", reason);
 	} else {
 		pr->state = PAIR_FAILED;
-		bounded_format(pr->why, sizeof(pr->why), "%s, and starting primary " SEG_FMT " again failed: %s. "
-			 "Start it (pg_ctl start -D %s) or let gpfts fail the content over",
-			 reason, SEG_ARGS(&pr->primary), agent_error(pr), pr->primary.datadir);
-		log_error("content %d: %s", pr->content, pr->why);
+		errbuf_set(&pr->why, "%s, and starting primary " SEG_FMT " again failed: %s. "
+			   "Start it (pg_ctl start -D %s) or let gpfts fail the content over",
+			   reason, SEG_ARGS(&pr->primary), agent_error(pr), pr->primary.datadir);
+		log_error("content %d: %s", pr->content, pr->why.msg);
 	}
 }
 
@@ -375,26 +360,26 @@ static void switch_roles(struct rebalance *rb, struct pair *pr)
 	lsn_t received = LSN_INVALID;
 	const struct segment *acting;
 	enum fts_verdict v;
-	char reason[3072];
+	struct errbuf reason;
 
 	if (mirror_has_received(pr, &received, &err) != 0) {
-		bounded_format(reason, sizeof(reason), "cannot ask mirror " SEG_FMT " what it received: %s",
-			 SEG_ARGS(&pr->mirror), err.msg);
-		restore_primary(pr, reason);
+		errbuf_set(&reason, "cannot ask mirror " SEG_FMT " what it received: %s",
+			   SEG_ARGS(&pr->mirror), err.msg);
+		restore_primary(pr, reason.msg);
 		return;
 	}
 	if (received < pr->wal_end) {
-		bounded_format(reason, sizeof(reason), "mirror " SEG_FMT " received WAL up to " LSN_FMT " only, "
-			 "the primary's ends at " LSN_FMT ": promoting it would lose transactions",
-			 SEG_ARGS(&pr->mirror), LSN_ARGS(received), LSN_ARGS(pr->wal_end));
-		restore_primary(pr, reason);
+		errbuf_set(&reason, "mirror " SEG_FMT " received WAL up to " LSN_FMT " only, "
+			   "the primary's ends at " LSN_FMT ": promoting it would lose transactions",
+			   SEG_ARGS(&pr->mirror), LSN_ARGS(received), LSN_ARGS(pr->wal_end));
+		restore_primary(pr, reason.msg);
 		return;
 	}
 	log_info("content %d: mirror " SEG_FMT " has received all WAL (" LSN_FMT ")", pr->content,
 		 SEG_ARGS(&pr->mirror), LSN_ARGS(received));
 	if (catalog_load(rb->coordinator, &cat, &err) != 0) {
-		bounded_format(reason, sizeof(reason), "cannot read the catalog: %s", err.msg);
-		restore_primary(pr, reason);
+		errbuf_set(&reason, "cannot read the catalog: %s", err.msg);
+		restore_primary(pr, reason.msg);
 		return;
 	}
 	acting = catalog_acting(&cat, pr->content, ROLE_PRIMARY);
@@ -413,16 +398,16 @@ static void switch_roles(struct rebalance *rb, struct pair *pr)
 		return;
 	}
 	if (still_in_recovery(&pr->mirror)) {
-		bounded_format(reason, sizeof(reason), "promoting mirror " SEG_FMT " failed: %s",
-			 SEG_ARGS(&pr->mirror), err.msg);
-		restore_primary(pr, reason);
+		errbuf_set(&reason, "promoting mirror " SEG_FMT " failed: %s",
+			   SEG_ARGS(&pr->mirror), err.msg);
+		restore_primary(pr, reason.msg);
 		return;
 	}
 	pr->state = PAIR_FAILED;
-	bounded_format(pr->why, sizeof(pr->why), "mirror " SEG_FMT " was promoted but the switch was not "
-		 "recorded: %s. Run gpfts --once to record it, then gprecoverseg",
-		 SEG_ARGS(&pr->mirror), err.msg);
-	log_error("content %d: %s", pr->content, pr->why);
+	errbuf_set(&pr->why, "mirror " SEG_FMT " was promoted but the switch was not "
+		   "recorded: %s. Run gpfts --once to record it, then gprecoverseg",
+		   SEG_ARGS(&pr->mirror), err.msg);
+	log_error("content %d: %s", pr->content, pr->why.msg);
 }
 
 /* The stopped primaries come back as mirrors: incremental recovery, usually nothing to copy. */
@@ -460,9 +445,10 @@ static void resync(struct rebalance *rb, struct pair **batch, size_t n)
 		for (size_t i = 0; i < n; i++)
 			if (batch[i]->state == PAIR_SWITCHED) {
 				batch[i]->state = PAIR_FAILED;
-				bounded_format(batch[i]->why, sizeof(batch[i]->why),
-					 "switched, but its recovery as a mirror could not start: %s. Run "
-					 "gprecoverseg, then gprecoverseg -r", err.msg);
+				errbuf_set(&batch[i]->why,
+					   "switched, but its recovery as a mirror could not start: "
+					   "%s. Run gprecoverseg, then gprecoverseg -r",
+					   err.msg);
 			}
 		goto out;
 	}
@@ -478,8 +464,8 @@ static void resync(struct rebalance *rb, struct pair **batch, size_t n)
 		if (pr->state != PAIR_SWITCHED)
 			continue;
 		pr->state = PAIR_FAILED;
-		bounded_format(pr->why, sizeof(pr->why), "switched, but no recovery of " SEG_FMT " ran",
-			 SEG_ARGS(&pr->primary));
+		errbuf_set(&pr->why, "switched, but no recovery of " SEG_FMT " ran",
+			   SEG_ARGS(&pr->primary));
 		for (size_t j = 0; j < d.nrows; j++) {
 			const struct run_row *r = &d.rows[j];
 
@@ -488,9 +474,9 @@ static void resync(struct rebalance *rb, struct pair **batch, size_t n)
 			if (r->state == RUN_DONE)
 				pr->state = PAIR_DONE;
 			else
-				bounded_format(pr->why, sizeof(pr->why), "switched; recovering " SEG_FMT " as its "
-					 "mirror failed at %s: %s. Run gprecoverseg (or gprecoverseg -F)",
-					 SEG_ARGS(&pr->primary), r->step, r->error);
+				errbuf_set(&pr->why, "switched; recovering " SEG_FMT " as its "
+					   "mirror failed at %s: %s. Run gprecoverseg (or gprecoverseg -F)",
+					   SEG_ARGS(&pr->primary), r->step, r->error);
 		}
 	}
 	dispatch_free(&d);
@@ -606,7 +592,7 @@ int rebalance_run(struct coordinator *coord, const struct recoverseg_options *op
 			 pr->state == PAIR_DONE ? pr->mirror.dbid : pr->primary.dbid,
 			 pr->state == PAIR_DONE ? pr->primary.dbid : pr->mirror.dbid, result);
 		if (pr->state == PAIR_FAILED || pr->state == PAIR_RESTORED)
-			log_error("content %d: %s", pr->content, pr->why);
+			log_error("content %d: %s", pr->content, pr->why.msg);
 		failed += pr->state == PAIR_FAILED;
 	}
 	left = report_unbalanced(coord->conn);

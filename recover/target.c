@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -318,7 +317,7 @@ int target_wait_streaming(struct target *t, const char *source_host, int source_
 		" WHERE s.slot_name = '" REPLICATION_SLOT "'";
 	struct pgconn_params params = { .host = source_host, .port = source_port,
 					 .connect_timeout = 5 };
-	double deadline = now_seconds() + timeout_s;
+	double started = now_seconds(), deadline = started + timeout_s;
 	char last[ERRBUF_SIZE] = "its walreceiver has not connected yet";
 	bool seen_postmaster = false;
 	PGconn *conn = NULL;
@@ -353,10 +352,13 @@ int target_wait_streaming(struct target *t, const char *source_host, int source_
 		} else {
 			snprintf(last, sizeof(last), "the primary cannot be asked: %.1900s", cerr.msg);
 		}
-		/* pg_ctl -W returns before the postmaster writes its pid file; it exits on a failure. */
+		/*
+		 * The postmaster exits when it cannot start. pg_ctl -W returns before it writes its
+		 * pid file, so a missing one counts only once it was seen, or after 10 s.
+		 */
 		if (postmaster_running(t->datadir, NULL)) {
 			seen_postmaster = true;
-		} else if (seen_postmaster || now_seconds() > deadline - timeout_s + 10) {
+		} else if (seen_postmaster || now_seconds() > started + 10) {
 			struct strbuf tail = STRBUF_INIT;
 			char *logfile = path_join(t->datadir, "log/startup.log");
 

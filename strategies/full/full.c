@@ -16,7 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "clock.h"
 #include "exec.h"

@@ -113,13 +113,15 @@ static int session_setup(PGconn *conn, struct errbuf *err)
 	return 0;
 }
 
-static PGconn *session_connect(const struct source *s, struct errbuf *err)
+/* A connection set up for the source; on failure err names the source (host:port) once. */
+static PGconn *session_connect(struct source *s, struct errbuf *err)
 {
 	struct pgconn_params params = { .host = s->host, .port = s->port };
-	PGconn *conn = pg_connect(&params, err);
+	PGconn *conn = pg_connect(&params, err); /* its message names host:port */
 
 	if (conn != NULL && session_setup(conn, err) != 0) {
 		PQfinish(conn);
+		src_error(s, err);
 		return NULL;
 	}
 	return conn;
@@ -141,7 +143,7 @@ int source_open(const char *host, int port, struct targetio *tio, struct source 
 	strbuf_init(&s->lens, 4096);
 	s->conn = session_connect(s, err);
 	if (s->conn == NULL)
-		goto fail;
+		goto fail_quiet;
 	s->fetchers[0].conn = s->conn;
 	if (pg_query_value(s->conn, "SHOW full_page_writes", 0, NULL, &fpw, err) != 0)
 		goto fail;
@@ -159,6 +161,7 @@ int source_open(const char *host, int port, struct targetio *tio, struct source 
 	return 0;
 fail:
 	src_error(s, err);
+fail_quiet:
 	source_close(s);
 	return -1;
 }
@@ -264,8 +267,10 @@ int source_list_files_start(struct source *s, struct errbuf *err)
 		"   FROM tree AS t"
 		"   LEFT JOIN pg_catalog.pg_tablespace AS ts"
 		"     ON t.dir = 'pg_tblspc/' AND ts.oid::text = t.name";
+	char msg[1024];
+
 	if (!PQsendQuery(s->conn, sql)) {
-		errbuf_set(err, "cannot list the data directory: %s", PQerrorMessage(s->conn));
+		errbuf_set(err, "cannot list the data directory: %s", conn_msg(s, msg, sizeof(msg)));
 		return src_error(s, err);
 	}
 	return 0;
@@ -274,12 +279,13 @@ int source_list_files_start(struct source *s, struct errbuf *err)
 int source_list_files_finish(struct source *s, targetio_file_fn fn, void *arg, struct errbuf *err)
 {
 	PGresult *res = PQgetResult(s->conn), *extra;
+	char msg[1024];
 	int rows;
 
 	while ((extra = PQgetResult(s->conn)) != NULL)
 		PQclear(extra); /* the query is one statement: only its end */
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-		errbuf_set(err, "cannot list the data directory: %s", PQerrorMessage(s->conn));
+		errbuf_set(err, "cannot list the data directory: %s", conn_msg(s, msg, sizeof(msg)));
 		PQclear(res);
 		return src_error(s, err);
 	}
@@ -459,7 +465,7 @@ static int send_batch(struct source *s, struct fetcher *f, size_t n, struct errb
 	char msg[1024];
 
 	if (f->conn == NULL && (f->conn = session_connect(s, err)) == NULL)
-		return src_error(s, err);
+		return -1;
 	strbuf_reset(&s->paths);
 	strbuf_reset(&s->offs);
 	strbuf_reset(&s->lens);
