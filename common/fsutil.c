@@ -183,6 +183,13 @@ int remove_tree(const char *path, struct errbuf *err)
 
 int empty_directory(const char *dirpath, const char *const *keep, struct errbuf *err)
 {
+	return empty_directory_each(dirpath, keep, NULL, NULL, err);
+}
+
+int empty_directory_each(const char *dirpath, const char *const *keep,
+			 void (*removed)(void *ctx, size_t count), void *ctx, struct errbuf *err)
+{
+	size_t count = 0;
 	DIR *dir = opendir(dirpath);
 	struct dirent *de;
 	int rc = 0;
@@ -203,6 +210,8 @@ int empty_directory(const char *dirpath, const char *const *keep, struct errbuf 
 		child = path_join(dirpath, de->d_name);
 		rc = remove_entry(child, err);
 		free(child);
+		if (rc == 0 && removed)
+			removed(ctx, ++count);
 	}
 	closedir(dir);
 	return rc;
@@ -264,37 +273,80 @@ bool is_pg_datadir(const char *path)
 	return yes;
 }
 
-bool postmaster_running(const char *datadir, pid_t *pid)
+/* Lexical: PATH is absolute and has no empty, "." or ".." component (nor a trailing slash). */
+bool path_is_normal_absolute(const char *path)
 {
-	char *pidfile = path_join(datadir, "postmaster.pid");
-	char *text = NULL;
-	size_t len;
-	struct errbuf ignored;
-	long value;
-	bool running = false;
+	const char *p = path;
 
-	if (read_small_file(pidfile, &text, &len, &ignored) == 0) {
-		value = strtol(text, NULL, 10);
-		/* A negative PID means a single-user backend, which also owns the directory. */
-		if (value < 0)
-			value = -value;
-		if (value > 0 && (kill((pid_t) value, 0) == 0 || errno == EPERM)) {
-			char comm_path[64], *comm = NULL;
-			size_t clen;
+	if (path == NULL || path[0] != '/')
+		return false;
+	if (path[1] == '\0')
+		return true;
+	while (*p == '/') {
+		const char *seg = p + 1, *end = strchr(seg, '/');
+		size_t len = end ? (size_t) (end - seg) : strlen(seg);
 
-			snprintf(comm_path, sizeof(comm_path), "/proc/%ld/comm", value);
-			/* A recycled PID that is not a postgres process does not hold the directory. */
-			if (read_small_file(comm_path, &comm, &clen, &ignored) != 0 ||
-			    strncmp(comm, "postgres", 8) == 0 || strncmp(comm, "postmaster", 10) == 0)
-				running = true;
-			free(comm);
-			if (running && pid)
-				*pid = (pid_t) value;
-		}
+		if (len == 0 || (len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
+			return false;
+		p = seg + len;
 	}
-	free(text);
-	free(pidfile);
-	return running;
+	return true;
+}
+
+char *path_resolve(const char *path, struct errbuf *err)
+{
+	char *copy, *real = NULL, *out;
+	size_t cut;
+
+	if (!path_is_normal_absolute(path)) {
+		errbuf_set(err, "\"%s\" is not a normalized absolute path", path);
+		return NULL;
+	}
+	copy = xstrdup(path);
+	cut = strlen(copy);
+	/* The deepest part that exists is resolved by the kernel; the rest is appended as it is. */
+	for (;;) {
+		char saved = copy[cut];
+
+		copy[cut] = '\0';
+		real = realpath(cut == 0 ? "/" : copy, NULL);
+		copy[cut] = saved;
+		if (real != NULL)
+			break;
+		if (errno != ENOENT && errno != ENOTDIR) {
+			errbuf_set_errno(err, errno, "cannot resolve \"%s\"", path);
+			free(copy);
+			return NULL;
+		}
+		while (cut > 0 && copy[--cut] != '/')
+			;
+	}
+	if (copy[cut] == '\0')
+		out = real;
+	else {
+		out = strcmp(real, "/") == 0 ? xstrdup(copy + cut) : xasprintf("%s%s", real, copy + cut);
+		free(real);
+	}
+	free(copy);
+	return out;
+}
+
+enum path_relation path_relation(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	while (la > 1 && a[la - 1] == '/')
+		la--;
+	while (lb > 1 && b[lb - 1] == '/')
+		lb--;
+	if (la == lb && strncmp(a, b, la) == 0)
+		return PATH_SAME;
+	/* "/" contains everything; otherwise a prefix must end at a component boundary. */
+	if (la < lb && strncmp(a, b, la) == 0 && (b[la] == '/' || (la == 1 && a[0] == '/')))
+		return PATH_CONTAINS;
+	if (lb < la && strncmp(a, b, lb) == 0 && (a[lb] == '/' || (lb == 1 && b[0] == '/')))
+		return PATH_INSIDE;
+	return PATH_UNRELATED;
 }
 
 int write_file_durable(const char *path, const void *data, size_t len, mode_t mode,

@@ -25,6 +25,9 @@ int mkdir_p(const char *path, mode_t mode, struct errbuf *err);
 int remove_tree(const char *path, struct errbuf *err);
 /* Remove everything inside DIR except the names in KEEP (NULL-terminated); DIR stays. */
 int empty_directory(const char *dir, const char *const *keep, struct errbuf *err);
+/* The same, calling REMOVED after each top-level entry it removed (COUNT so far). */
+int empty_directory_each(const char *dir, const char *const *keep,
+			 void (*removed)(void *ctx, size_t count), void *ctx, struct errbuf *err);
 
 /*
  * True when a relative path from an archive or a remote list can be written under a target:
@@ -37,11 +40,19 @@ bool dir_is_empty(const char *path);
 /* A PostgreSQL data directory: has PG_VERSION and global/. */
 bool is_pg_datadir(const char *path);
 
+/* Lexical: absolute, no empty, "." or ".." component, no trailing slash ("/" itself is fine). */
+bool path_is_normal_absolute(const char *path);
+
 /*
- * Is a postmaster running in DATADIR? Reads postmaster.pid and checks that the process lives
- * and is a postgres process. *pid is set when one is found.
+ * PATH (normalized absolute) with every symbolic link resolved: the deepest existing part goes
+ * through realpath(), the part that does not exist yet is appended as it is. Malloc'd; NULL
+ * with ERR filled when it cannot be resolved.
  */
-bool postmaster_running(const char *datadir, pid_t *pid);
+char *path_resolve(const char *path, struct errbuf *err);
+
+/* How A stands to B, by whole components: the same path, A contains B, A lies inside B. */
+enum path_relation { PATH_UNRELATED, PATH_SAME, PATH_CONTAINS, PATH_INSIDE };
+enum path_relation path_relation(const char *a, const char *b);
 
 /* Write a whole small file durably: temp file, fsync, rename, fsync directory. */
 int write_file_durable(const char *path, const void *data, size_t len, mode_t mode,

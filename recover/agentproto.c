@@ -81,6 +81,10 @@ int agentproto_parse(const char *line, struct agent_line *out)
 
 		if (field(line, key, out->name, sizeof(out->name)) != 0 || m == NULL)
 			return -1;
+		if (out->kind == AGENT_ERROR &&
+		    (field(line, "remedy", out->remedy, sizeof(out->remedy)) != 0 ||
+		     strstr(line, " remedy=") > m))
+			snprintf(out->remedy, sizeof(out->remedy), "retry");
 		snprintf(out->msg, sizeof(out->msg), "%s", m + 5);
 		return 0;
 	}
@@ -114,9 +118,9 @@ static void put_one_line(FILE *out, const char *msg)
 	fflush(out);
 }
 
-void agentproto_error(FILE *out, int dbid, const char *step, const char *msg)
+void agentproto_error(FILE *out, int dbid, const char *step, const char *remedy, const char *msg)
 {
-	fprintf(out, "@error dbid=%d step=%s msg=", dbid, step);
+	fprintf(out, "@error dbid=%d step=%s remedy=%s msg=", dbid, step, remedy);
 	put_one_line(out, msg);
 }
 

@@ -14,6 +14,7 @@
 #include "fts.h"
 #include "log.h"
 #include "progressview.h"
+#include "targetguard.h"
 #include "xalloc.h"
 
 static volatile sig_atomic_t interrupted;
@@ -75,8 +76,10 @@ static int start_row(struct dispatch *d, struct run_row *r)
 	const struct plan_row *p = r->plan;
 	char dbid[16], content[16], tport[16], sdbid[16], sport[16], rate[24];
 	char *agent = agentproto_agent_path();
-	const char *argv[40];
-	size_t n = 0;
+	const char **argv = xcalloc(40 + 2 * d->cat->nsegs, sizeof(*argv));
+	char **specs = xcalloc(d->cat->nsegs + 1, sizeof(*specs));
+	size_t n = 0, nspecs = 0;
+	int rc = 0;
 	struct exec_options eo = { .host = host_of(r), .capture_stdout = true, .capture_stderr = true,
 				   .new_session = true };
 	struct errbuf err;
@@ -109,6 +112,16 @@ static int start_row(struct dispatch *d, struct run_row *r)
 	argv[n++] = p->source->datadir;
 	/* The plan only holds instances the catalog marks down (invariant 5's first condition). */
 	argv[n++] = "--force-overwrite";
+	/* Every other instance: the agent refuses a target that touches one (invariant 5). */
+	for (size_t i = 0; i < d->cat->nsegs; i++) {
+		const struct segment *s = &d->cat->segs[i];
+
+		if (s->dbid == p->target.dbid)
+			continue;
+		specs[nspecs] = guard_format_spec(s->dbid, s->hostname, s->address, s->port, s->datadir);
+		argv[n++] = "--protect";
+		argv[n++] = specs[nspecs++];
+	}
 	if (d->opts->max_rate_kbps > 0 && strcmp(p->strategy, "full") == 0) {
 		snprintf(rate, sizeof(rate), "%ld", d->opts->max_rate_kbps);
 		argv[n++] = "--max-rate";
@@ -130,20 +143,25 @@ static int start_row(struct dispatch *d, struct run_row *r)
 	}
 	r->t_start = r->t_start > 0 ? r->t_start : now_seconds();
 	r->saw_done = false;
+	r->needs_full = false;
 	r->phase[0] = '\0';
 	r->done = r->total = 0;
 	strbuf_reset(&r->out);
 	strbuf_reset(&r->errout);
 	if (exec_spawn(&eo, argv, &r->child, &err) != 0) {
-		free(agent);
 		fail_row(r, "start", err.msg);
-		return -1;
+		rc = -1;
+	} else {
+		r->state = RUN_COPYING;
+		log_info("dbid %d: %s recovery of " SEG_FMT " from " SEG_FMT " started", p->target.dbid,
+			 plan_type_label(p->strategy), SEG_ARGS(&p->target), SEG_ARGS(p->source));
 	}
+	for (size_t i = 0; i < nspecs; i++)
+		free(specs[i]);
+	free(specs);
+	free(argv);
 	free(agent);
-	r->state = RUN_COPYING;
-	log_info("dbid %d: %s recovery of " SEG_FMT " from " SEG_FMT " started", p->target.dbid,
-		 plan_type_label(p->strategy), SEG_ARGS(&p->target), SEG_ARGS(p->source));
-	return 0;
+	return rc;
 }
 
 static void handle_agent_line(struct run_row *r, const char *line)
@@ -175,6 +193,7 @@ static void handle_agent_line(struct run_row *r, const char *line)
 	case AGENT_ERROR:
 		snprintf(r->step, sizeof(r->step), "%s", al.name);
 		snprintf(r->error, sizeof(r->error), "%s", al.msg);
+		r->needs_full = strcmp(al.remedy, "full") == 0;
 		break;
 	case AGENT_NOTE:
 	{

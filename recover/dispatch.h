@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "catalog.h"
 #include "exec.h"
 #include "plan.h"
 #include "recoverseg_options.h"
@@ -32,6 +33,7 @@ struct run_row {
 	uint64_t bytes;
 	char step[64];            /* the failed step */
 	char error[2048];
+	bool needs_full;          /* the agent's remedy: only a full copy repairs the directory */
 	bool fell_back;           /* an incremental attempt failed and a full one replaced it */
 	char first_strategy[256];
 	/* private to dispatch */
@@ -44,6 +46,7 @@ struct run_row {
 
 struct dispatch {
 	PGconn *coordinator;
+	const struct catalog *cat;  /* as the plan was made: every other instance is protected */
 	const char *coordinator_datadir;
 	const struct recoverseg_options *opts;
 	const char *progress_file; /* recovery_progress.file, or NULL */

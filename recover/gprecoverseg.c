@@ -65,9 +65,25 @@ static void human_bytes(uint64_t bytes, char *buf, size_t len)
 		snprintf(buf, len, "%llu kB", (unsigned long long) bytes / 1000);
 }
 
-static int summarize(const struct dispatch *d)
+/* The command that finishes what this run left: the same one, as the DBA typed it. */
+static void rerun_command(const struct recoverseg_options *opts, const struct plan_row *row,
+			  char *buf, size_t len)
 {
-	size_t failed = 0, incremental_failed = 0;
+	if (opts->input_file)
+		snprintf(buf, len, "gprecoverseg%s -i %s", opts->full ? " -F" : "", opts->input_file);
+	else if (opts->new_hosts)
+		snprintf(buf, len, "gprecoverseg -p %s", opts->new_hosts);
+	else if (strcmp(row->strategy, "full") == 0)
+		snprintf(buf, len, "gprecoverseg -F");
+	else if (opts->strategy)
+		snprintf(buf, len, "gprecoverseg --strategy %s", opts->strategy);
+	else
+		snprintf(buf, len, "gprecoverseg");
+}
+
+static int summarize(const struct dispatch *d, size_t skipped)
+{
+	size_t failed = 0;
 
 	log_info("Recovery summary");
 	log_info("   %-8s %-24s %-6s %-13s %9s %10s  %s", "dbid", "host", "port", "type", "time",
@@ -85,10 +101,16 @@ static int summarize(const struct dispatch *d)
 			 r->state == RUN_DONE ? "up and in sync" : "FAILED");
 		if (r->fell_back)
 			log_info("   %-8s incremental recovery failed first; a full copy replaced it", "");
-		if (r->state != RUN_DONE) {
+		if (r->state != RUN_DONE)
 			failed++;
-			if (strcmp(r->plan->strategy, "incremental") == 0)
-				incremental_failed++;
+	}
+	if (skipped > 0) {
+		log_error("%zu segment(s) were not recovered: their host could not be resolved (see the "
+			  "warnings above)",
+			  skipped);
+		if (failed == 0) {
+			log_error("gprecoverseg failed. Please check the output for more details.");
+			return EXIT_FAILED;
 		}
 	}
 	if (failed == 0) {
@@ -100,27 +122,41 @@ static int summarize(const struct dispatch *d)
 			 "segments to their preferred roles.");
 		return EXIT_OK;
 	}
-	log_error("Failed to recover the following segments.%s",
-		  incremental_failed ? " You must run gprecoverseg -F for all incremental failures "
-				       "(or gprecoverseg --fallback)"
-				     : "");
+	log_error("Failed to recover the following segments.");
 	for (size_t i = 0; i < d->nrows; i++) {
 		const struct run_row *r = &d->rows[i];
+		char again[1024];
 
 		if (r->state == RUN_DONE)
 			continue;
+		rerun_command(d->opts, r->plan, again, sizeof(again));
 		log_error(" hostname: %s; port: %d; datadir: %s; recoverytype: %s; step: %s; error: %s",
 			  r->plan->target.hostname, r->plan->target.port, r->plan->target.datadir,
 			  plan_type_label(r->plan->strategy), r->step, r->error);
-		log_error(" next: %s",
-			  strcmp(r->step, "sync") == 0
-				  ? "the instance runs; check 'gpstate -e' and run 'gpfts --once' once it "
-				    "streams"
-			  : strcmp(r->plan->strategy, "full") == 0
-				  ? "fix the cause above, then run 'gprecoverseg -F' again: the target "
-				    "holds standby.signal and is rebuilt from scratch"
-				  : "run 'gprecoverseg -F' (a full copy always works), or fix the cause "
-				    "and run 'gprecoverseg' again");
+		if (strcmp(r->step, "sync") == 0)
+			log_error(" next: the instance runs; check 'gpstate -e' and run 'gpfts --once' "
+				  "once it streams");
+		else if (strcmp(r->step, "preflight") == 0)
+			log_error(" next: nothing was changed in %s; fix the cause above, then run '%s' "
+				  "again",
+				  r->plan->target.datadir, again);
+		else if (strcmp(r->phase, "start") == 0 || strcmp(r->phase, "streaming") == 0)
+			log_error(" next: the copy is complete and its server was started; run '%s' "
+				  "again: it waits for that server to stream, or redoes the copy if the "
+				  "server is not running",
+				  again);
+		else if (strcmp(r->plan->strategy, "full") == 0)
+			log_error(" next: fix the cause above, then run '%s' again: the target holds "
+				  "standby.signal and segrecover's in-progress marker, so that run wipes "
+				  "and rebuilds it",
+				  again);
+		else if (r->needs_full)
+			log_error(" next: this directory cannot be repaired in place: once the cause "
+				  "above is fixed, run 'gprecoverseg -F%s%s' (a full copy)",
+				  d->opts->input_file ? " -i " : "",
+				  d->opts->input_file ? d->opts->input_file : "");
+		else
+			log_error(" next: fix the cause above, then run '%s' again", again);
 	}
 	log_error("gprecoverseg failed. Please check the output for more details.");
 	return EXIT_FAILED;
@@ -134,6 +170,7 @@ static int recover(struct coordinator *coord, const struct recoverseg_options *o
 	struct plan plan = { 0 };
 	struct dispatch d = { 0 };
 	struct errbuf err;
+	size_t skipped = 0;
 	int rc = EXIT_OK;
 
 	errbuf_clear(&err);
@@ -162,6 +199,12 @@ static int recover(struct coordinator *coord, const struct recoverseg_options *o
 		rc = write_sample_config(&plan, opts->output_file);
 		goto out;
 	}
+	skipped = plan_skip_unresolvable(&plan);
+	if (plan.nrows == 0 && skipped > 0) {
+		log_error("gprecoverseg failed: no segment to recover has a host that resolves");
+		rc = EXIT_FAILED;
+		goto out;
+	}
 	if (plan.nrows == 0) {
 		log_info("No segments to recover");
 		goto out;
@@ -186,12 +229,13 @@ static int recover(struct coordinator *coord, const struct recoverseg_options *o
 		goto out;
 	}
 	d.coordinator = coord->conn;
+	d.cat = &cat;
 	d.coordinator_datadir = coord->datadir;
 	d.opts = opts;
 	d.progress_file = progress_file;
 	dispatch_init(&d, &plan);
 	dispatch_run(&d);
-	rc = summarize(&d);
+	rc = summarize(&d, skipped);
 	dispatch_free(&d);
 out:
 	plan_free(&plan);

@@ -14,12 +14,16 @@
 #include "clock.h"
 #include "exec.h"
 #include "fsutil.h"
+#include "postmaster.h"
 #include "hba.h"
+#include "inject.h"
 #include "log.h"
 #include "registry.h"
 #include "replication.h"
 #include "standbyconf.h"
 #include "target.h"
+#include "targetguard.h"
+#include "targetmark.h"
 #include "walend.h"
 
 static const char program[] = "gpsegrecovery";
@@ -97,9 +101,13 @@ static void usage(void)
 	       "  --type NAME            strategy: full, incremental, or a plugin name or path\n"
 	       "  --target-address ADDR  address the recovered server listens on (default localhost)\n"
 	       "  --source-datadir DIR   the source's data directory (for messages)\n"
-	       "  --force-overwrite      the catalog marks the target down: a postmaster still\n"
-	       "                         running in it is stopped, and a strategy that starts\n"
-	       "                         from an empty directory may wipe it\n"
+	       "  --force-overwrite      the catalog marks the target down: a strategy that starts\n"
+	       "                         from an empty directory may wipe it (a running server\n"
+	       "                         is never stopped: the recovery is refused instead)\n"
+	       "  --protect DBID|HOSTNAME|ADDRESS|PORT|DATADIR\n"
+	       "                         another instance of the catalog (repeatable): a target\n"
+	       "                         that is, contains or lies inside its data directory or a\n"
+	       "                         tablespace of it on this host is refused\n"
 	       "  --max-rate KBPS        throttle the copy (full recovery), 32-1048576 kB/s\n"
 	       "  --start-timeout SECS   wait this long for start and streaming (default 600)\n"
 	       "  --no-start             leave the server stopped after configuring it\n"
@@ -122,6 +130,7 @@ struct args {
 	const char *type, *target_datadir, *target_address, *source_host, *source_datadir;
 	long dbid, content, target_port, source_dbid, source_port, max_rate, start_timeout;
 	bool force_overwrite, no_start, update_hba, stop_instance, start_instance;
+	struct target_guard guard; /* --protect */
 	const char *hba_file, *hba_entries;
 	const char *logdir;
 	enum log_verbosity verbosity;
@@ -149,6 +158,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "hba-entries", required_argument, NULL, 16 },
 		{ "stop-instance", no_argument, NULL, 17 },
 		{ "start-instance", no_argument, NULL, 18 },
+		{ "protect", required_argument, NULL, 19 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -160,6 +170,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->start_timeout = 600;
 	a->target_address = "localhost";
 	a->verbosity = LOG_NORMAL;
+	guard_init(&a->guard, NULL);
 	while ((c = getopt_long(argc, argv, "l:vh", longopts, NULL)) != -1) {
 		bool ok = true;
 
@@ -221,6 +232,14 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 18:
 			a->start_instance = true;
 			break;
+		case 19:
+		{
+			struct errbuf err;
+
+			if (guard_protect_spec(&a->guard, optarg, &err) != 0)
+				return cli_usage_error(program, "%s", err.msg);
+			break;
+		}
 		case 'l':
 			a->logdir = optarg;
 			break;
@@ -247,9 +266,14 @@ static int parse_args(int argc, char **argv, struct args *a)
 	if (a->stop_instance || a->start_instance) {
 		if (a->stop_instance && a->start_instance)
 			return cli_usage_error(program, "--stop-instance and --start-instance exclude each other");
+		struct errbuf err;
+
 		if (!a->target_datadir || a->target_datadir[0] != '/')
 			return cli_usage_error(program, "--%s-instance needs --target-datadir (absolute)",
 					       a->stop_instance ? "stop" : "start");
+		/* pg_ctl hands the directory to /bin/sh: the same text rules as a recovery's target. */
+		if (guard_path_text("--target-datadir", a->target_datadir, &err) != 0)
+			return cli_usage_error(program, "%s", err.msg);
 		return EXIT_OK;
 	}
 	if (!a->type || a->dbid < 0 || a->content < 0 || !a->target_datadir || a->target_port < 0 ||
@@ -259,14 +283,20 @@ static int parse_args(int argc, char **argv, struct args *a)
 						"--source-port are required");
 	if (a->target_datadir[0] != '/')
 		return cli_usage_error(program, "--target-datadir must be an absolute path");
+	a->guard.this_address = a->target_address;
 	return EXIT_OK;
 }
 
+static const char *agent_address = "localhost";
+
 /* Report a failed step: machine line on stdout, log line on stderr and in the log file. */
+static enum strategy_remedy agent_remedy = STRATEGY_REMEDY_RETRY;
+
 static int fail(int dbid, const char *step, const char *datadir, int port, const char *msg)
 {
-	log_error("dbid %d (%s:%d %s): %s failed: %s", dbid, "localhost", port, datadir, step, msg);
-	agentproto_error(stdout, dbid, step, msg);
+	log_error("dbid %d (%s:%d %s): %s failed: %s", dbid, agent_address, port, datadir, step, msg);
+	agentproto_error(stdout, dbid, step, agent_remedy == STRATEGY_REMEDY_FULL ? "full" : "retry",
+			 msg);
 	return EXIT_FAILED;
 }
 
@@ -312,6 +342,64 @@ static int start_instance(const struct args *a)
 	return EXIT_OK;
 }
 
+/* The last step: the started server streams from its primary, and the marker goes. */
+static int wait_until_streaming(struct recovery *r, struct target *t, const struct args *a,
+				struct errbuf *err)
+{
+	host_phase(r, "streaming");
+	if (target_wait_streaming(t, r->source_host, r->source_port, (int) a->start_timeout, err) != 0)
+		return -1;
+	return targetmark_remove(t->datadir, err);
+}
+
+enum { PREFLIGHT_RESUME = 1 };
+
+/*
+ * Everything before the first change: the guard on the target and on the directories its
+ * tablespace links point to, the port, the lock, a stale pid file, the strategy's own check.
+ * Returns 0 (the lock is held), -1 (nothing was changed), or PREFLIGHT_RESUME when the
+ * server an earlier run of ours copied and started runs in the target.
+ */
+static int preflight(struct args *a, struct recovery *r, struct target *t, const struct strategy *s,
+		     struct errbuf *err)
+{
+	struct target_mark mark;
+	pid_t pid = 0;
+
+	if ((s->caps & STRATEGY_EMPTY_TARGET) && !a->force_overwrite)
+		return errbuf_set(err, "this strategy replaces the whole directory: pass "
+				       "--force-overwrite once the catalog marks the instance down "
+				       "(gprecoverseg does)");
+	if (a->source_datadir && host_is_local(a->source_host) &&
+	    strcmp(a->source_datadir, a->target_datadir) == 0)
+		return errbuf_set(err, "the target is the source's own data directory");
+	switch (guard_check(&a->guard, t->datadir, &pid, err)) {
+	case GUARD_OK:
+		break;
+	case GUARD_TARGET_RUNNING:
+		targetmark_read(t->datadir, &mark);
+		if (mark.state == TARGET_MARK_STARTING)
+			return PREFLIGHT_RESUME;
+		return errbuf_set(err, "a postmaster (PID %d) runs in \"%s\" although the catalog "
+				       "marks dbid %d down; a running server is never stopped nor "
+				       "overwritten. If it is a healthy mirror, run 'gpfts --once' to "
+				       "record it; otherwise stop it (pg_ctl stop -D %s -m fast) and run "
+				       "the recovery again",
+				  (int) pid, t->datadir, r->dbid, t->datadir);
+	default:
+		return -1;
+	}
+	if (guard_check_tablespaces(&a->guard, t->datadir, err) != 0)
+		return -1;
+	if (target_check_port_free(t, err) != 0 || target_prepare(t, err) != 0)
+		return -1;
+	if (target_clear_stale_pidfile(t, err) != 0 || s->check(r, err) != 0) {
+		target_release(t);
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct args a;
@@ -324,13 +412,19 @@ int main(int argc, char **argv)
 	int rc;
 
 	rc = parse_args(argc, argv, &a);
-	if (rc != EXIT_OK)
+	if (rc != EXIT_OK) {
+		guard_free(&a.guard);
 		return rc;
+	}
 	log_set_console(stderr);
 	rc = cli_start(program, argc, argv, a.logdir, a.verbosity);
-	if (rc != EXIT_OK)
+	if (rc != EXIT_OK) {
+		guard_free(&a.guard);
 		return rc;
+	}
 	signal(SIGPIPE, SIG_IGN);
+	if (a.update_hba || a.stop_instance || a.start_instance)
+		guard_free(&a.guard); /* only a recovery checks its target against the catalog */
 	if (a.update_hba) {
 		bool changed = false;
 
@@ -349,16 +443,20 @@ int main(int argc, char **argv)
 	strategy_registry_set_host(&host);
 
 	s = strategy_find(a.type, &err);
-	if (s == NULL)
+	if (s == NULL) {
+		guard_free(&a.guard);
 		return fail((int) a.dbid, "strategy", a.target_datadir, (int) a.target_port, err.msg);
-	if ((s->caps & STRATEGY_EMPTY_TARGET) && !a.force_overwrite)
-		return fail((int) a.dbid, "preflight", a.target_datadir, (int) a.target_port,
-			    "this strategy replaces the whole directory: pass --force-overwrite once the "
-			    "catalog marks the instance down (gprecoverseg does)");
+	}
 
 	memset(&r, 0, sizeof(r));
 	r.dbid = (int) a.dbid;
 	agent_dbid = r.dbid;
+	{
+		char tag[16];
+
+		snprintf(tag, sizeof(tag), "%d", r.dbid);
+		inject_set_tag(tag);
+	}
 	r.content = (int) a.content;
 	r.target_datadir = a.target_datadir;
 	r.target_port = (int) a.target_port;
@@ -377,41 +475,47 @@ int main(int argc, char **argv)
 	t.lock_fd = -1;
 
 	host_phase(&r, "preflight");
-	if (a.source_datadir && host_is_local(a.source_host) &&
-	    strcmp(a.source_datadir, a.target_datadir) == 0)
-		return fail(r.dbid, "preflight", t.datadir, t.port,
-			    "the target is the source's own data directory");
-	if (target_prepare(&t, a.force_overwrite, &err) != 0)
-		return fail(r.dbid, "preflight", t.datadir, t.port, err.msg);
-	if (s->check(&r, &err) != 0) {
-		target_release(&t);
-		return fail(r.dbid, "preflight", t.datadir, t.port, err.msg);
+	agent_address = t.address;
+	rc = preflight(&a, &r, &t, s, &err);
+	guard_free(&a.guard);
+	agent_remedy = r.remedy;
+	if (rc == PREFLIGHT_RESUME) {
+		/* An earlier run copied and started it, and was stopped before it saw it stream. */
+		char note[1024];
+
+		snprintf(note, sizeof(note), "an earlier recovery copied \"%s\" and started its server; "
+					     "nothing to copy, waiting for it to stream",
+			 t.datadir);
+		log_info("dbid %d: %s", r.dbid, note);
+		agentproto_note(stdout, r.dbid, "info", note);
+		if (wait_until_streaming(&r, &t, &a, &err) != 0)
+			return fail(r.dbid, "start", t.datadir, t.port, err.msg);
+		agentproto_done(stdout, r.dbid, 0, now_seconds() - started);
+		log_close();
+		return EXIT_OK;
 	}
+	if (rc != 0)
+		return fail(r.dbid, "preflight", t.datadir, t.port, err.msg);
 	if (s->caps & STRATEGY_EMPTY_TARGET) {
 		host_phase(&r, "wipe");
-		if (target_wipe(&t, &err) != 0) {
+		if (target_wipe(&t, s->name, &err) != 0) {
 			target_release(&t);
 			return fail(r.dbid, "wipe", t.datadir, t.port, err.msg);
 		}
 	}
-	/*
-	 * Invariant 2: before any byte is copied, the directory can only start as a standby. An
-	 * in-place strategy writes it itself, once it has looked at the directory as it was.
-	 */
-	if ((s->caps & STRATEGY_EMPTY_TARGET) && standby_write_signal(t.datadir, &err) != 0) {
-		target_release(&t);
-		return fail(r.dbid, "preflight", t.datadir, t.port, err.msg);
-	}
+	inject_point("copy-begin");
 	rc = s->run(&r, &err);
 	host_progress_flush(&r);
 	if (s->cleanup)
 		s->cleanup(&r);
 	if (rc != 0) {
+		agent_remedy = r.remedy;
 		target_release(&t);
 		return fail(r.dbid, s->name, t.datadir, t.port, err.msg);
 	}
 	host_phase(&r, "configure");
-	if (target_configure(&t, r.source_host, r.source_port, &err) != 0) {
+	if (target_configure(&t, r.source_host, r.source_port, &err) != 0 ||
+	    targetmark_write(t.datadir, s->name, TARGET_MARK_STARTING, &err) != 0) {
 		target_release(&t);
 		return fail(r.dbid, "configure", t.datadir, t.port, err.msg);
 	}
@@ -420,9 +524,8 @@ int main(int argc, char **argv)
 		host_phase(&r, "start");
 		if (target_start(&t, false, (int) a.start_timeout, &err) != 0)
 			return fail(r.dbid, "start", t.datadir, t.port, err.msg);
-		host_phase(&r, "streaming");
-		if (target_wait_streaming(&t, r.source_host, r.source_port, (int) a.start_timeout,
-					  &err) != 0)
+		inject_point("start");
+		if (wait_until_streaming(&r, &t, &a, &err) != 0)
 			return fail(r.dbid, "start", t.datadir, t.port, err.msg);
 	}
 	agentproto_done(stdout, r.dbid, r.bytes_copied, now_seconds() - started);

@@ -1,11 +1,15 @@
 #include "plan.h"
 
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
+#include "fsutil.h"
 #include "log.h"
 #include "registry.h"
+#include "targetguard.h"
 #include "xalloc.h"
 
 const char *plan_type_label(const char *strategy)
@@ -83,14 +87,40 @@ static const struct segment *find_failed(const struct catalog *cat,
 	return NULL;
 }
 
-/* A new location must not clash with another instance on that host. */
+/*
+ * Do A and B name the same host? The catalog's hostname is the machine's name and its address
+ * what connections use; a -i line gives the address and, in its 3-part form, nothing else.
+ */
+bool plan_same_host(const struct segment *a, const struct segment *b)
+{
+	return strcmp(a->hostname, b->hostname) == 0 || strcmp(a->address, b->address) == 0 ||
+	       strcmp(a->hostname, b->address) == 0 || strcmp(a->address, b->hostname) == 0;
+}
+
+static const char *relation_words(enum path_relation rel)
+{
+	return rel == PATH_SAME ? "is" : rel == PATH_CONTAINS ? "contains" : "lies inside";
+}
+
+/*
+ * A new location must not clash with another instance on that host (the coordinator and a
+ * standby included): not its port, not its data directory, nor a directory above or below it.
+ * The agent checks again on the host itself, with symbolic links resolved.
+ */
 static int check_location_free(const struct catalog *cat, const struct plan *p,
 			       const struct segment *target, struct errbuf *err)
 {
+	if (target->port < PLAN_MIN_PORT)
+		return errbuf_set(err, "port %d of the new location is privileged: use a port from %d "
+				       "to 65535",
+				  target->port, PLAN_MIN_PORT);
+	if (guard_path_text("the new data directory", target->datadir, err) != 0)
+		return -1;
 	for (size_t i = 0; i < cat->nsegs; i++) {
 		const struct segment *s = &cat->segs[i];
+		enum path_relation rel;
 
-		if (s->dbid == target->dbid || strcmp(s->hostname, target->hostname) != 0)
+		if (s->dbid == target->dbid || !plan_same_host(s, target))
 			continue;
 		if (s->port == target->port)
 			return errbuf_set(err, "Segment dbid's %d and %d on host %s cannot have the same "
@@ -100,11 +130,16 @@ static int check_location_free(const struct catalog *cat, const struct plan *p,
 			return errbuf_set(err, "Segment dbid's %d and %d on host %s cannot have the same "
 					       "data directory '%s'.",
 					  s->dbid, target->dbid, target->hostname, target->datadir);
+		rel = path_relation(target->datadir, s->datadir);
+		if (rel != PATH_UNRELATED)
+			return errbuf_set(err, "the new data directory '%s' %s the data directory of "
+					       SEG_FMT ": refusing to touch another instance",
+					  target->datadir, relation_words(rel), SEG_ARGS(s));
 	}
 	for (size_t i = 0; i < p->nrows; i++) {
 		const struct segment *t = &p->rows[i].target;
 
-		if (t->dbid == target->dbid || strcmp(t->hostname, target->hostname) != 0)
+		if (t->dbid == target->dbid || !plan_same_host(t, target))
 			continue;
 		if (t->port == target->port || strcmp(t->datadir, target->datadir) == 0)
 			return errbuf_set(err, "Segment dbid's %d and %d on host %s cannot be recovered "
@@ -112,6 +147,15 @@ static int check_location_free(const struct catalog *cat, const struct plan *p,
 					  t->dbid, target->dbid, target->hostname);
 	}
 	return 0;
+}
+
+/* The catalog's name for the host at ADDRESS, or ADDRESS itself for a host it does not know. */
+static char *hostname_of_address(const struct catalog *cat, char *address)
+{
+	for (size_t i = 0; i < cat->nsegs; i++)
+		if (strcmp(cat->segs[i].address, address) == 0)
+			return cat->segs[i].hostname;
+	return address;
 }
 
 static int plan_from_file(const struct catalog *cat, const struct recoverseg_options *opts,
@@ -124,30 +168,31 @@ static int plan_from_file(const struct catalog *cat, const struct recoverseg_opt
 		struct segment target;
 
 		if (failed == NULL)
-			return errbuf_set(err, "line %d of %s: A segment to recover was not found in "
+			return errbuf_set(err, "line %d of file %s: A segment to recover was not found in "
 					       "configuration. This segment is described by '%s|%d|%s'",
 					  e->line, opts->input_file, e->failed.address, e->failed.port,
 					  e->failed.datadir);
 		if (e->type == 'D')
-			return errbuf_set(err, "line %d of %s: differential recovery (D|) is not "
+			return errbuf_set(err, "line %d of file %s: differential recovery (D|) is not "
 					       "available in segrecover; use F| (full) or I| "
 					       "(incremental)",
 					  e->line, opts->input_file);
 		if (!e->has_target) {
 			if (add_row(p, cap, cat, failed, NULL, false,
 				    choose_strategy(opts, e->type, false), err) != 0)
-				return errbuf_prefix(err, "line %d of %s", e->line, opts->input_file);
+				return errbuf_prefix(err, "line %d of file %s", e->line, opts->input_file);
 			continue;
 		}
 		target = *failed;
-		target.hostname = e->target.hostname ? e->target.hostname : e->target.address;
+		target.hostname = e->target.hostname ? e->target.hostname
+						     : hostname_of_address(cat, e->target.address);
 		target.address = e->target.address;
 		target.port = e->target.port;
 		target.datadir = e->target.datadir;
 		if (check_location_free(cat, p, &target, err) != 0 ||
 		    add_row(p, cap, cat, failed, &target, true, choose_strategy(opts, e->type, true),
 			    err) != 0)
-			return errbuf_prefix(err, "line %d of %s", e->line, opts->input_file);
+			return errbuf_prefix(err, "line %d of file %s", e->line, opts->input_file);
 	}
 	return 0;
 }
@@ -263,7 +308,9 @@ int plan_build(const struct catalog *cat, const struct recoverseg_options *opts,
 	for (size_t i = 0; i < out->nrows && rc == 0; i++) {
 		const struct strategy *s = strategy_find(out->rows[i].strategy, err);
 
-		if (s == NULL)
+		if (guard_path_text("the data directory", out->rows[i].target.datadir, err) != 0)
+			rc = errbuf_prefix(err, SEG_FMT, SEG_ARGS(&out->rows[i].target));
+		else if (s == NULL)
 			rc = -1;
 		else if (out->rows[i].relocated && (s->caps & STRATEGY_IN_PLACE_ONLY))
 			rc = errbuf_set(err, "the %s strategy can only recover an instance in place; "
@@ -301,6 +348,31 @@ void plan_keep_only(struct plan *plan, const int *dbids, size_t ndbids)
 			segment_free(&plan->rows[i].target);
 	}
 	plan->nrows = kept;
+}
+
+size_t plan_skip_unresolvable(struct plan *plan)
+{
+	size_t kept = 0, skipped = 0;
+
+	for (size_t i = 0; i < plan->nrows; i++) {
+		struct plan_row *row = &plan->rows[i];
+		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
+		int gai = getaddrinfo(row->target.address, NULL, &hints, &res);
+
+		if (res)
+			freeaddrinfo(res);
+		if (gai == 0) {
+			plan->rows[kept++] = *row;
+			continue;
+		}
+		log_warning("Not recovering segment " SEG_FMT " because its host %s cannot be resolved "
+			    "(%s): fix the name, or give an address, and run gprecoverseg again",
+			    SEG_ARGS(&row->target), row->target.address, gai_strerror(gai));
+		segment_free(&row->target);
+		skipped++;
+	}
+	plan->nrows = kept;
+	return skipped;
 }
 
 static void show(const char *label, const char *value)

@@ -10,6 +10,9 @@
 #include "recoverconf.h"
 #include "recoverseg_options.h"
 
+/* New locations get a port from here to 65535 (below is privileged). */
+#define PLAN_MIN_PORT 1024
+
 /* The strategy used when neither -F nor --differential nor --strategy is given. */
 #define PLAN_DEFAULT_STRATEGY "incremental"
 
@@ -35,6 +38,15 @@ struct plan {
 int plan_build(const struct catalog *cat, const struct recoverseg_options *opts,
 	       const struct recoverconf *conf, struct plan *out, struct errbuf *err);
 void plan_free(struct plan *plan);
+
+/* Do two instances sit on one host (hostname or address of either matches the other's)? */
+bool plan_same_host(const struct segment *a, const struct segment *b);
+
+/*
+ * Drop the rows whose target host does not resolve, with Greenplum's warning, so that the
+ * others go on (Greenplum skips them too). Returns how many were dropped.
+ */
+size_t plan_skip_unresolvable(struct plan *plan);
 
 /* Drop every row whose failed instance is not one of DBIDS (rebalance recovers only its own). */
 void plan_keep_only(struct plan *plan, const int *dbids, size_t ndbids);

@@ -453,6 +453,7 @@ static void resync(struct rebalance *rb, struct pair **batch, size_t n)
 		goto out;
 	}
 	d.coordinator = rb->coordinator;
+	d.cat = &cat;
 	d.coordinator_datadir = rb->coordinator_datadir;
 	d.opts = &ropts;
 	d.progress_file = rb->progress_file;

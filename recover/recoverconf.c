@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "fsutil.h"
+#include "targetguard.h"
 #include "xalloc.h"
 
 static int line_error(struct errbuf *err, const char *filename, int line, const char *fmt, ...)
@@ -181,6 +182,18 @@ static int parse_location(char **parts, int nparts, const char *group, const cha
 	}
 	loc->hostname = hostname ? xstrdup(hostname) : NULL;
 	loc->datadir = normalize_path(datadir);
+	if (strcmp(group, "new") == 0) {
+		struct errbuf why;
+
+		/* Where the server will live: pg_ctl hands it to a shell, and ports below 1024 are privileged. */
+		if (guard_path_text("the data directory", loc->datadir, &why) != 0)
+			return line_error(err, filename, line, "on %s segment group: %s", group, why.msg);
+		if (loc->port < RECOVERCONF_MIN_NEW_PORT)
+			return line_error(err, filename, line,
+					  "port %d on %s segment group is privileged: use a port from "
+					  "%d to 65535",
+					  loc->port, group, RECOVERCONF_MIN_NEW_PORT);
+	}
 	return 0;
 }
 
@@ -359,12 +372,19 @@ int recoverconf_read(const char *path, struct recoverconf *out, struct errbuf *e
 	out->entries = NULL;
 	out->nentries = 0;
 	if (read_small_file(path, &text, &len, err) != 0)
-		return errbuf_prefix(err, "cannot read the recovery configuration file %s", path);
+		return errbuf_prefix(err, "line 1 of file %s: cannot read the recovery configuration "
+					  "file",
+				     path);
 	if (strlen(text) != len) {
+		size_t nul = strlen(text);
+		int line = 1;
+
+		for (size_t i = 0; i < nul; i++)
+			line += text[i] == '\n';
 		free(text);
-		return errbuf_set(err, "recovery configuration file %s contains a NUL byte: it is "
-				       "not a text file",
-				  path);
+		return errbuf_set(err, "line %d of file %s: a NUL byte (offset %zu): the recovery "
+				       "configuration file is not a text file",
+				  line, path, nul);
 	}
 	rc = recoverconf_parse(text, path, out, err);
 	free(text);

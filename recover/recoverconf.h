@@ -13,6 +13,9 @@
 #include "segment.h"
 #include "strbuf.h"
 
+/* A new location's port: from here to 65535 (below is privileged). */
+#define RECOVERCONF_MIN_NEW_PORT 1024
+
 struct recoverconf_location {
 	char *hostname; /* NULL when the line gave 3 parts (then hostname := address) */
 	char *address;

@@ -8,6 +8,7 @@
 
 #include "exec.h"
 #include "fsutil.h"
+#include "postmaster.h"
 #include "log.h"
 #include "pgconn.h"
 #include "strbuf.h"

@@ -10,10 +10,14 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "clock.h"
 #include "exec.h"
 #include "fsutil.h"
+#include "inject.h"
+#include "postmaster.h"
 #include "log.h"
 #include "pgbin.h"
 #include "pgconn.h"
@@ -48,7 +52,7 @@ int target_stop(const char *datadir, int timeout_s, struct errbuf *err)
 	return rc;
 }
 
-int target_prepare(struct target *t, bool stop_running, struct errbuf *err)
+int target_prepare(struct target *t, struct errbuf *err)
 {
 	struct stat st;
 	pid_t pid = 0;
@@ -56,17 +60,11 @@ int target_prepare(struct target *t, bool stop_running, struct errbuf *err)
 	char text[32];
 
 	t->lock_fd = -1;
-	if (postmaster_running(t->datadir, &pid)) {
-		if (!stop_running)
-			return errbuf_set(err, "a postmaster (PID %d) is running in \"%s\": stop it first "
-					       "(pg_ctl stop -D %s); a running instance is never "
-					       "overwritten",
-					  (int) pid, t->datadir, t->datadir);
-		log_info("Ensuring failed segment \"%s\" is stopped: its postmaster (PID %d) still runs",
-			 t->datadir, (int) pid);
-		if (target_stop(t->datadir, 120, err) != 0)
-			return -1;
-	}
+	/* The guard has looked already; this closes the window as far as we can. */
+	if (postmaster_running(t->datadir, &pid))
+		return errbuf_set(err, "a postmaster (PID %d) started in \"%s\"; a running instance is "
+				       "never stopped nor overwritten",
+				  (int) pid, t->datadir);
 	if (stat(t->datadir, &st) != 0) {
 		if (errno != ENOENT)
 			return errbuf_set_errno(err, errno, "cannot examine \"%s\"", t->datadir);
@@ -119,8 +117,8 @@ void target_release(struct target *t)
 	t->lock_fd = -1;
 }
 
-/* Nothing in DIR but our lock file? */
-static bool holds_only_lock(const char *dir)
+/* Nothing in DIR but segrecover's own files and standby.signal? */
+static bool holds_only_ours(const char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -130,7 +128,7 @@ static bool holds_only_lock(const char *dir)
 		return false;
 	while ((de = readdir(d)) != NULL)
 		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
-		    strcmp(de->d_name, TARGET_LOCK_FILE) != 0) {
+		    strcmp(de->d_name, "standby.signal") != 0 && !targetmark_is_own_file(de->d_name)) {
 			only = false;
 			break;
 		}
@@ -199,27 +197,106 @@ static int wipe_tablespaces(struct target *t, struct errbuf *err)
 	return rc;
 }
 
-int target_wipe(struct target *t, struct errbuf *err)
+static void wiped_one(void *ctx, size_t removed)
 {
-	const char *keep[] = { TARGET_LOCK_FILE, NULL };
+	(void) ctx;
+	if (removed == 1)
+		inject_point("wipe-mid");
+}
+
+int target_wipe(struct target *t, const char *strategy, struct errbuf *err)
+{
+	const char *keep[] = { TARGET_LOCK_FILE, TARGET_MARK_FILE, "standby.signal", NULL };
+	struct target_mark mark;
 	pid_t pid = 0;
 
-	if (holds_only_lock(t->datadir))
-		return 0;
-	if (!is_pg_datadir(t->datadir))
-		return errbuf_set(err, "\"%s\" is neither empty nor a PostgreSQL data directory (no "
-				       "PG_VERSION or global/): refusing to wipe it; check the path, "
+	targetmark_read(t->datadir, &mark);
+	if (mark.state == TARGET_MARK_NONE && !holds_only_ours(t->datadir) && !is_pg_datadir(t->datadir))
+		return errbuf_set(err, "\"%s\" is neither empty, nor a PostgreSQL data directory (no "
+				       "PG_VERSION or global/), nor a copy segrecover left unfinished "
+				       "(no " TARGET_MARK_FILE "): refusing to wipe it; check the path, "
 				       "or empty it yourself if it really is the failed segment's",
 				  t->datadir);
 	/* Checked again right before deleting anything: the window must be as small as we can. */
 	if (postmaster_running(t->datadir, &pid))
 		return errbuf_set(err, "a postmaster (PID %d) started in \"%s\"; refusing to wipe it",
 				  (int) pid, t->datadir);
+	/*
+	 * Invariants 2 and 4: from before the first deletion until the server streams, the
+	 * directory can only start as a standby and says it is ours, so that a run killed at any
+	 * moment leaves a directory the same command wipes and finishes.
+	 */
+	if (standby_write_signal(t->datadir, err) != 0 ||
+	    targetmark_write(t->datadir, strategy, TARGET_MARK_COPYING, err) != 0)
+		return -1;
+	inject_point("wipe-begin");
 	if (wipe_tablespaces(t, err) != 0)
 		return -1;
-	if (empty_directory(t->datadir, keep, err) != 0)
+	if (empty_directory_each(t->datadir, keep, wiped_one, NULL, err) != 0)
 		return errbuf_prefix(err, "cannot empty \"%s\"", t->datadir);
 	return fsync_path(t->datadir, true, err);
+}
+
+int target_clear_stale_pidfile(struct target *t, struct errbuf *err)
+{
+	char *pidfile = path_join(t->datadir, "postmaster.pid");
+	pid_t pid = 0;
+	int rc = 0;
+
+	/*
+	 * PostgreSQL refuses to start while postmaster.pid names any live process — a recycled PID,
+	 * a zombie not yet reaped — and pg_ctl would signal that process. Only a pid file that the
+	 * guard found stale gets here.
+	 */
+	if (postmaster_state(t->datadir, &pid) == POSTMASTER_STALE) {
+		log_info("removing the stale postmaster.pid of \"%s\" (PID %d is no postmaster of it)",
+			 t->datadir, (int) pid);
+		if (unlink(pidfile) != 0 && errno != ENOENT)
+			rc = errbuf_set_errno(err, errno, "cannot remove the stale \"%s\"", pidfile);
+	}
+	free(pidfile);
+	return rc;
+}
+
+int target_check_port_free(const struct target *t, struct errbuf *err)
+{
+	int families[] = { AF_INET, AF_INET6 };
+
+	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+		int one = 1, fd = socket(families[i], SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int rc;
+
+		if (fd < 0)
+			continue; /* no such family on this host */
+		memset(&ss, 0, sizeof(ss));
+		if (families[i] == AF_INET) {
+			struct sockaddr_in *in = (struct sockaddr_in *) &ss;
+
+			in->sin_family = AF_INET;
+			in->sin_port = htons((uint16_t) t->port);
+			in->sin_addr.s_addr = htonl(INADDR_ANY);
+			len = sizeof(*in);
+		} else {
+			struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) &ss;
+
+			in6->sin6_family = AF_INET6;
+			in6->sin6_port = htons((uint16_t) t->port);
+			in6->sin6_addr = in6addr_any;
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+			len = sizeof(*in6);
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		rc = bind(fd, (struct sockaddr *) &ss, len);
+		close(fd);
+		if (rc != 0 && errno == EADDRINUSE)
+			return errbuf_set(err, "port %d is already in use on this host by another process: "
+					       "the recovered server could not listen on it; free the port or "
+					       "recover to another one with gprecoverseg -i",
+					  t->port);
+	}
+	return 0;
 }
 
 int target_configure(struct target *t, const char *source_host, int source_port, struct errbuf *err)
@@ -257,8 +334,11 @@ static void log_tail(const char *path, struct strbuf *out)
 	int lines = 0;
 	size_t start;
 
-	if (read_small_file(path, &text, &len, &ignored) != 0)
+	if (read_small_file(path, &text, &len, &ignored) != 0 || len == 0) {
+		free(text);
+		strbuf_addstr(out, "(empty or missing)");
 		return;
+	}
 	start = len;
 	while (start > 0 && lines < 6) {
 		start--;
@@ -362,6 +442,7 @@ int target_wait_streaming(struct target *t, const char *source_host, int source_
 			struct strbuf tail = STRBUF_INIT;
 			char *logfile = path_join(t->datadir, "log/startup.log");
 
+			strbuf_init(&tail, 0);
 			log_tail(logfile, &tail);
 			errbuf_set(err, "the server in \"%s\" stopped while starting; server log %s: %s",
 				   t->datadir, logfile, tail.buf);

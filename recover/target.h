@@ -8,8 +8,7 @@
 #include <stdbool.h>
 
 #include "errbuf.h"
-
-#define TARGET_LOCK_FILE "segrecover.lock"
+#include "targetmark.h"
 
 struct target {
 	const char *datadir;
@@ -19,18 +18,26 @@ struct target {
 };
 
 /*
- * Refuse if a postmaster runs in the directory (or, with stop_running — the catalog marks the
- * instance down — stop it with a fast shutdown, as Greenplum does); create the directory (0700)
- * if missing; take the directory's lock (a second recovery of the same directory is refused).
+ * Once the guard (targetguard.h) has accepted the directory: create it (0700) if missing and
+ * take its lock (a second recovery of the same directory is refused). Refuses, never stops, a
+ * postmaster that started in it meanwhile.
  */
-int target_prepare(struct target *t, bool stop_running, struct errbuf *err);
+int target_prepare(struct target *t, struct errbuf *err);
 void target_release(struct target *t);
 
 /*
- * Empty the directory for a strategy that starts from nothing (invariant 5): only a PostgreSQL
- * data directory or an empty one, never one a postmaster runs in; the lock file stays.
+ * Empty the directory for a strategy that starts from nothing (invariant 5): only an empty
+ * one, a PostgreSQL data directory, or a copy segrecover left unfinished (TARGET_MARK_FILE).
+ * standby.signal and the marker (naming STRATEGY) are written durably before the first
+ * deletion and stay, with the lock, through the wipe and the copy.
  */
-int target_wipe(struct target *t, struct errbuf *err);
+int target_wipe(struct target *t, const char *strategy, struct errbuf *err);
+
+/* Remove a postmaster.pid that names no live postmaster of the directory. */
+int target_clear_stale_pidfile(struct target *t, struct errbuf *err);
+
+/* Refuse a port that something on this host already listens on (the server could not start). */
+int target_check_port_free(const struct target *t, struct errbuf *err);
 
 /* Fast shutdown of the postmaster running in DATADIR, if any, waiting up to timeout_s. */
 int target_stop(const char *datadir, int timeout_s, struct errbuf *err);

@@ -26,6 +26,12 @@ enum strategy_caps {
 
 struct recovery;
 
+/* What repairs a failed run; the agent reports it and each command words it. */
+enum strategy_remedy {
+	STRATEGY_REMEDY_RETRY = 0, /* fix the cause the error names, then run the same recovery again */
+	STRATEGY_REMEDY_FULL,      /* the directory cannot be repaired in place: a full copy */
+};
+
 /* What gpsegrecovery offers every strategy, built-in or loaded: logging, progress, lookups. */
 struct strategy_host {
 	void (*log)(int level, const char *fmt, va_list ap); /* level: enum log_level */
@@ -54,6 +60,7 @@ struct recovery {
 	void *strategy_data;         /* the strategy's own state, freed by its cleanup() */
 	uint64_t bytes_copied;       /* filled by run(): what crossed the network */
 	uint64_t bytes_total;        /* filled by run() or estimate(): what it had to consider */
+	enum strategy_remedy remedy; /* set by check() or run() when they fail */
 };
 
 struct strategy_estimate {

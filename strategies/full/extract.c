@@ -15,6 +15,7 @@
 #include "fsutil.h"
 #include "full/tablespace.h"
 #include "log.h"
+#include "targetmark.h"
 #include "xalloc.h"
 
 /* Start writeback of a file every this many bytes, so the disk never waits for the end. */
@@ -201,8 +202,8 @@ static int policy(struct extract *x, struct archive_entry *e, const char *rel, e
 	*act = ACT_WRITE;
 	*link_target = NULL;
 	if (x->o->main_archive) {
-		if (strcmp(rel, FULL_LOCK_FILE) == 0) {
-			say(x, LOG_WARNING, "archive %s: member %s not written: the target's lock file is kept",
+		if (targetmark_is_own_file(rel)) {
+			say(x, LOG_WARNING, "archive %s: member %s not written: the target's own is kept",
 			    x->o->archive, rel);
 			*act = ACT_SKIP;
 			return 0;

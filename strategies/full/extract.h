@@ -13,7 +13,7 @@
  *    link, hard link, device or FIFO is refused;
  *  - nothing is written below a link this extraction created, nor through any link on disk
  *    (every directory is opened with O_NOFOLLOW from the root);
- *  - in the main archive, segrecover.lock (the caller's lock), standby.signal and recovery.signal
+ *  - in the main archive, segrecover's own files (targetmark.h), standby.signal and recovery.signal
  *    are never written, the contents of a relative log directory are skipped, and so are
  *    Greenplum's db_dumps, promote and db_analyze (what gprecoverseg -F excludes).
  *
@@ -30,9 +30,6 @@
 
 #include "errbuf.h"
 #include "full/syncer.h"
-
-/* The lock file the caller keeps in the target; never written nor replaced. */
-#define FULL_LOCK_FILE "segrecover.lock"
 
 /*
  * Next chunk of the archive: a pointer valid until the next call and its length (> 0);

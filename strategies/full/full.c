@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "exec.h"
 #include "fsutil.h"
+#include "inject.h"
 #include "full/extract.h"
 #include "full/receive.h"
 #include "full/syncer.h"
@@ -670,6 +671,7 @@ static int full_run(struct recovery *r, struct errbuf *err)
 
 	/* Invariant 7: every file and directory on disk before we return, then the manifest. */
 	phase(r, "sync");
+	inject_point("sync");
 	t_sync = now_seconds();
 	if (full_syncer_finish(syncer, err) != 0) {
 		errbuf_prefix(err, "syncing the copy");

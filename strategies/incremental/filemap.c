@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "targetmark.h"
 #include "xalloc.h"
 
 #define GLOBAL_TABLESPACE_OID 1664u
@@ -263,6 +264,9 @@ bool filemap_is_excluded(const char *path)
 	};
 	const char *base = basename_of(path);
 
+	/* segrecover's own lock and markers: a source that was itself rebuilt may still hold one. */
+	if (strchr(path, '/') == NULL && targetmark_is_own_file(path))
+		return true;
 	/* Temporary files and directories anywhere: a path component starting with pgsql_tmp. */
 	for (const char *c = path; c != NULL; c = strchr(c, '/')) {
 		if (*c == '/')

@@ -15,6 +15,7 @@
 
 #include "exec.h"
 #include "fsutil.h"
+#include "inject.h"
 #include "full/tablespace.h"
 #include "incremental/crashrecovery.h"
 #include "incremental/filemap.h"
@@ -31,17 +32,25 @@
 #include "replication.h"
 #include "standbyconf.h"
 #include "strategy.h"
+#include "targetmark.h"
 #include "xalloc.h"
 
 /*
  * Present from the first byte the strategy changes until pg_control is final: a directory that
  * holds it is a mix of two histories, and only a full copy can repair it.
  */
-#define IN_PROGRESS_MARKER "segrecover.incremental"
-#define LOCK_FILE "segrecover.lock"
+#define IN_PROGRESS_MARKER TARGET_INCREMENTAL_MARK_FILE
 
-static const char *const keep_target_names[] = { LOCK_FILE, IN_PROGRESS_MARKER, "standby.signal",
+static const char *const keep_target_names[] = { TARGET_LOCK_FILE, TARGET_MARK_FILE,
+						  IN_PROGRESS_MARKER, "standby.signal",
 						  "recovery.signal", NULL };
+
+/* A failure that only a full copy repairs: the remedy the agent reports. Returns -1. */
+static int full_copy_needed(struct recovery *r)
+{
+	r->remedy = STRATEGY_REMEDY_FULL;
+	return -1;
+}
 
 /* Everything one run needs; owned here, freed by cleanup_run. */
 struct incr {
@@ -82,7 +91,7 @@ static bool target_has(const struct recovery *r, const char *name)
 }
 
 /* Source checks over a normal connection, used by check() and run(). */
-static int check_source(PGconn *conn, const struct recovery *r, uint64_t target_sysid,
+static int check_source(PGconn *conn, struct recovery *r, uint64_t target_sysid,
 			struct errbuf *err)
 {
 	char *v = NULL;
@@ -125,6 +134,7 @@ static int check_source(PGconn *conn, const struct recovery *r, uint64_t target_
 					"its WAL does not record every change an incremental recovery must "
 					"see; use gprecoverseg -F",
 				   r->source_host, r->source_port);
+			full_copy_needed(r);
 			goto out;
 		}
 		if (strcmp(fpw, "on") != 0) {
@@ -137,6 +147,7 @@ static int check_source(PGconn *conn, const struct recovery *r, uint64_t target_
 			errbuf_set(err, "the target's system identifier %llu differs from the source's "
 					"%llu: they are not the same cluster; use gprecoverseg -F",
 				   (unsigned long long) target_sysid, sysid);
+			full_copy_needed(r);
 			goto out;
 		}
 	}
@@ -150,29 +161,47 @@ static int incremental_check(struct recovery *r, struct errbuf *err)
 {
 	struct pgcontrol ctl;
 	struct pgconn_params params = { .host = r->source_host, .port = r->source_port, .connect_timeout = 10 };
+	struct target_mark mark;
 	PGconn *conn;
 	int rc;
 
-	if (!is_pg_datadir(r->target_datadir))
-		return errbuf_set(err, "\"%s\" is not a PostgreSQL data directory: there is nothing to "
-				       "repair in place; use gprecoverseg -F",
-				  r->target_datadir);
-	if (target_has(r, IN_PROGRESS_MARKER))
-		return errbuf_set(err, "an earlier incremental recovery of \"%s\" did not finish: the "
-				       "directory mixes two histories and only a full copy repairs it; "
-				       "run gprecoverseg -F",
-				  r->target_datadir);
-	if (pgcontrol_read(r->target_datadir, &ctl, err) != 0)
-		return errbuf_append(err, "Use gprecoverseg -F.");
-	if (ctl.data_checksum_version == 0 && !ctl.wal_log_hints)
-		return errbuf_set(err, "\"%s\" has neither data checksums nor wal_log_hints: its WAL does "
-				       "not show every block it changed; use gprecoverseg -F",
-				  r->target_datadir);
+	targetmark_read(r->target_datadir, &mark);
+	if (mark.state == TARGET_MARK_COPYING) {
+		errbuf_set(err, "\"%s\" is a copy that an earlier %s recovery left unfinished (it holds "
+				TARGET_MARK_FILE "): run that recovery again",
+			   r->target_datadir, mark.strategy[0] ? mark.strategy : "segrecover");
+		return strcmp(mark.strategy, "incremental") == 0 ? -1 : full_copy_needed(r);
+	}
+	if (!is_pg_datadir(r->target_datadir)) {
+		errbuf_set(err, "\"%s\" is not a PostgreSQL data directory: there is nothing to "
+				"repair in place; use gprecoverseg -F",
+			   r->target_datadir);
+		return full_copy_needed(r);
+	}
+	if (target_has(r, IN_PROGRESS_MARKER)) {
+		errbuf_set(err, "an earlier incremental recovery of \"%s\" did not finish: the "
+				"directory mixes two histories and only a full copy repairs it; "
+				"run gprecoverseg -F",
+			   r->target_datadir);
+		return full_copy_needed(r);
+	}
+	if (pgcontrol_read(r->target_datadir, &ctl, err) != 0) {
+		errbuf_append(err, "Use gprecoverseg -F.");
+		return full_copy_needed(r);
+	}
+	if (ctl.data_checksum_version == 0 && !ctl.wal_log_hints) {
+		errbuf_set(err, "\"%s\" has neither data checksums nor wal_log_hints: its WAL does "
+				"not show every block it changed; use gprecoverseg -F",
+			   r->target_datadir);
+		return full_copy_needed(r);
+	}
 	if (target_has(r, "standby.signal") && ctl.state != DB_SHUTDOWNED_IN_RECOVERY &&
-	    ctl.state != DB_IN_ARCHIVE_RECOVERY && ctl.state != DB_SHUTDOWNED)
-		return errbuf_set(err, "\"%s\" holds standby.signal but its control file says \"%s\"; "
-				       "use gprecoverseg -F",
-				  r->target_datadir, pgcontrol_state_name(ctl.state));
+	    ctl.state != DB_IN_ARCHIVE_RECOVERY && ctl.state != DB_SHUTDOWNED) {
+		errbuf_set(err, "\"%s\" holds standby.signal but its control file says \"%s\"; "
+				"use gprecoverseg -F",
+			   r->target_datadir, pgcontrol_state_name(ctl.state));
+		return full_copy_needed(r);
+	}
 	conn = pg_connect(&params, err);
 	if (conn == NULL)
 		return errbuf_prefix(err, "source dbid %d", r->source_dbid);
@@ -195,20 +224,25 @@ static int inspect_target(struct incr *c, struct errbuf *err)
 		/* A standby that stopped hard: consistent up to minRecoveryPoint, wrote no WAL of its own. */
 		if (c->target_ctl.state == DB_IN_ARCHIVE_RECOVERY)
 			return 0;
-		return errbuf_set(err, "standby \"%s\" is in state \"%s\"; use gprecoverseg -F",
-				  r->target_datadir, pgcontrol_state_name(c->target_ctl.state));
+		errbuf_set(err, "standby \"%s\" is in state \"%s\"; use gprecoverseg -F",
+			   r->target_datadir, pgcontrol_state_name(c->target_ctl.state));
+		return full_copy_needed(r);
 	}
 	r->host->phase(r, "crash-recovery");
 	strategy_log(r, LOG_INFO, "dbid %d: \"%s\" was not shut down cleanly (%s); running crash "
 				  "recovery in single-user mode first",
 		     r->dbid, r->target_datadir, pgcontrol_state_name(c->target_ctl.state));
-	if (crash_recover(r->target_datadir, err) != 0)
-		return errbuf_append(err, "Use gprecoverseg -F.");
+	if (crash_recover(r->target_datadir, err) != 0) {
+		errbuf_append(err, "Use gprecoverseg -F.");
+		return full_copy_needed(r);
+	}
 	if (pgcontrol_read(r->target_datadir, &c->target_ctl, err) != 0)
 		return -1;
-	if (!pgcontrol_is_shut_down(&c->target_ctl))
-		return errbuf_set(err, "after crash recovery \"%s\" is still \"%s\"; use gprecoverseg -F",
-				  r->target_datadir, pgcontrol_state_name(c->target_ctl.state));
+	if (!pgcontrol_is_shut_down(&c->target_ctl)) {
+		errbuf_set(err, "after crash recovery \"%s\" is still \"%s\"; use gprecoverseg -F",
+			   r->target_datadir, pgcontrol_state_name(c->target_ctl.state));
+		return full_copy_needed(r);
+	}
 	return 0;
 }
 
@@ -289,13 +323,16 @@ static void list_cb_target(void *arg, const char *path, enum file_type type, uin
 
 static int note_blocks(const struct wal_record *rec, void *arg, struct errbuf *err)
 {
-	struct filemap *fm = arg;
+	struct incr *c = arg;
+	struct filemap *fm = c->fm;
 
-	if (walscan_classify_record(rec) == WALSCAN_RECORD_UNSUPPORTED)
-		return errbuf_set(err, "WAL record at " LSN_FMT " (%s, info 0x%02X) changes a relation "
-				       "in a way that cannot be followed block by block; use "
-				       "gprecoverseg -F",
-				  LSN_ARGS(rec->lsn), wal_rmgr_name(rec->rmid), rec->info);
+	if (walscan_classify_record(rec) == WALSCAN_RECORD_UNSUPPORTED) {
+		errbuf_set(err, "WAL record at " LSN_FMT " (%s, info 0x%02X) changes a relation "
+				"in a way that cannot be followed block by block; use "
+				"gprecoverseg -F",
+			   LSN_ARGS(rec->lsn), wal_rmgr_name(rec->rmid), rec->info);
+		return full_copy_needed(c->r);
+	}
 	for (unsigned i = 0; i < rec->nblocks; i++) {
 		const struct wal_block_ref *b = &rec->blocks[i];
 
@@ -331,19 +368,23 @@ static int plan_wal(struct incr *c, lsn_t source_insert, struct errbuf *err)
 		filemap_keep_wal(c->fm, path);
 	}
 	wal_path(path, sizeof(path), timeline_tli_of_segment(&c->source_hist, div_seg, seg), div_seg, seg);
-	if (filemap_force_copy(c->fm, path, err) != 0)
-		return errbuf_set(err, "the source no longer has %s, the WAL segment holding the "
-				       "divergence point " LSN_FMT "; use gprecoverseg -F",
-				  path, LSN_ARGS(c->div.lsn));
+	if (filemap_force_copy(c->fm, path, err) != 0) {
+		errbuf_set(err, "the source no longer has %s, the WAL segment holding the "
+				"divergence point " LSN_FMT "; use gprecoverseg -F",
+			   path, LSN_ARGS(c->div.lsn));
+		return full_copy_needed(c->r);
+	}
 	for (uint64_t s = div_seg + 1; s <= last; s++) {
 		struct file_entry *e;
 
 		wal_path(path, sizeof(path), timeline_tli_of_segment(&c->source_hist, s, seg), s, seg);
 		e = filemap_lookup(c->fm, path);
-		if (e == NULL || e->source_type != FILE_TYPE_REGULAR)
-			return errbuf_set(err, "the source no longer has %s, which the recovered mirror "
-					       "must replay; use gprecoverseg -F",
-					  path);
+		if (e == NULL || e->source_type != FILE_TYPE_REGULAR) {
+			errbuf_set(err, "the source no longer has %s, which the recovered mirror "
+					"must replay; use gprecoverseg -F",
+				   path);
+			return full_copy_needed(c->r);
+		}
 	}
 	return 0;
 }
@@ -464,10 +505,12 @@ static int copy_history_files(struct incr *c, struct errbuf *err)
 		free(text);
 	}
 	PQclear(res);
-	if (rc == 0 && !have_current)
+	if (rc == 0 && !have_current) {
 		rc = errbuf_set(err, "the source has no history file for its timeline %u "
 				     "(pg_wal/%08X.history); use gprecoverseg -F",
 				c->source_ctl.timeline, c->source_ctl.timeline);
+		full_copy_needed(c->r);
+	}
 	return rc;
 }
 
@@ -530,8 +573,10 @@ static int rewind_needed(struct incr *c, struct errbuf *err)
 		rc = find_target_end(c, reader, err);
 	if (rc == 0 && c->div.lsn != LSN_INVALID && c->target_end > c->div.lsn)
 		rc = walscan_find_last_checkpoint(reader, c->div.lsn, &c->common_ckpt, err) == 0 ? 1 : -1;
-	if (rc < 0)
+	if (rc < 0) {
 		errbuf_append(err, "Use gprecoverseg -F.");
+		full_copy_needed(c->r);
+	}
 	wal_reader_close(reader);
 	free(waldir);
 	return rc;
@@ -568,7 +613,7 @@ static int build_filemap(struct incr *c, lsn_t source_insert, struct errbuf *err
 	wo.waldir = waldir;
 	rc = wal_reader_open(&wo, &reader, err);
 	if (rc == 0)
-		rc = walscan_forward(reader, c->common_ckpt.lsn, c->target_end, note_blocks, c->fm, err);
+		rc = walscan_forward(reader, c->common_ckpt.lsn, c->target_end, note_blocks, c, err);
 	wal_reader_close(reader);
 	free(waldir);
 	if (rc != 0)
@@ -597,6 +642,7 @@ static int incremental_run(struct recovery *r, struct errbuf *err)
 		errbuf_prefix(err, "source dbid %d", r->source_dbid);
 		goto out;
 	}
+	source_set_dbid(c.src, r->source_dbid);
 	if (check_source(source_conn(c.src), r, c.target_ctl.system_identifier, err) != 0)
 		goto out;
 	/* A promoted source shows its new timeline in pg_control only after a checkpoint (PG15). */
@@ -608,11 +654,13 @@ static int incremental_run(struct recovery *r, struct errbuf *err)
 	if (c.source_ctl.xlog_seg_size != c.target_ctl.xlog_seg_size) {
 		errbuf_set(err, "WAL segment sizes differ (source %u, target %u); use gprecoverseg -F",
 			   c.source_ctl.xlog_seg_size, c.target_ctl.xlog_seg_size);
+		full_copy_needed(r);
 		goto out;
 	}
 	if (load_histories(&c, err) != 0 ||
 	    timeline_find_common_ancestor(&c.source_hist, &c.target_hist, &c.div, err) != 0) {
 		errbuf_append(err, "Use gprecoverseg -F.");
+		full_copy_needed(r);
 		goto out;
 	}
 	needed = rewind_needed(&c, err);
@@ -655,9 +703,11 @@ static int incremental_run(struct recovery *r, struct errbuf *err)
 	if (standby_write_signal(r->target_datadir, err) != 0 || write_marker(r, true, err) != 0)
 		goto out;
 	r->host->phase(r, "copy");
+	inject_point("incremental-copy");
 	if (execute(&c, err) != 0 || finish(&c, err) != 0) {
 		errbuf_append(err, "The directory is left partly rewound (marked with " IN_PROGRESS_MARKER
 				   "); run gprecoverseg -F.");
+		full_copy_needed(r);
 		goto out;
 	}
 	if (write_marker(r, false, err) != 0)

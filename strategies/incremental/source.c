@@ -59,6 +59,7 @@ struct source {
 	struct targetio *tio;
 	char *host;
 	int port;
+	int dbid; /* for messages; 0 unknown */
 	struct chunk_queue queue;
 	struct chunk_queue followups; /* filled while a batch's rows are read */
 	struct fetcher fetchers[SOURCE_FETCHERS];
@@ -69,7 +70,15 @@ struct source {
 
 static int src_error(struct source *s, struct errbuf *err)
 {
+	if (s->dbid > 0)
+		return errbuf_prefix(err, "source dbid %d (%s:%d)", s->dbid,
+				     s->host ? s->host : "(default host)", s->port);
 	return errbuf_prefix(err, "source %s:%d", s->host ? s->host : "(default host)", s->port);
+}
+
+void source_set_dbid(struct source *s, int dbid)
+{
+	s->dbid = dbid;
 }
 
 static const char *conn_msg(struct source *s, char *buf, size_t len)
@@ -465,7 +474,7 @@ static int send_batch(struct source *s, struct fetcher *f, size_t n, struct errb
 	char msg[1024];
 
 	if (f->conn == NULL && (f->conn = session_connect(s, err)) == NULL)
-		return -1;
+		return s->dbid > 0 ? errbuf_prefix(err, "source dbid %d", s->dbid) : -1;
 	strbuf_reset(&s->paths);
 	strbuf_reset(&s->offs);
 	strbuf_reset(&s->lens);

@@ -30,6 +30,8 @@ struct source;
 int source_open(const char *host, int port, struct targetio *tio, struct source **out,
 		struct errbuf *err);
 void source_close(struct source *s);
+/* Name the source by its dbid in every message (with its host:port). */
+void source_set_dbid(struct source *s, int dbid);
 PGconn *source_conn(struct source *s);
 
 /*

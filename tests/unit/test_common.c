@@ -13,6 +13,7 @@
 #include "errbuf.h"
 #include "exec.h"
 #include "fsutil.h"
+#include "postmaster.h"
 #include "log.h"
 #include "pidlock.h"
 #include "standbyconf.h"

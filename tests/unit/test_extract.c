@@ -20,6 +20,7 @@
 #include "full/syncer.h"
 #include "full/tablespace.h"
 #include "strbuf.h"
+#include "targetmark.h"
 #include "unit.h"
 #include "xalloc.h"
 
@@ -568,7 +569,7 @@ START_TEST(lock_and_signal_files_kept)
 	int fd;
 
 	scratch_new(&s);
-	lock = path_join(s.root, FULL_LOCK_FILE);
+	lock = path_join(s.root, TARGET_LOCK_FILE);
 	signal = path_join(s.root, "standby.signal");
 	fd = open(lock, O_CREAT | O_WRONLY, 0600);
 	ck_assert_int_eq(write(fd, "mine", 4), 4);

@@ -17,6 +17,7 @@
 
 #include "exec.h"
 #include "fsutil.h"
+#include "postmaster.h"
 #include "full/extract.h"
 #include "full/receive.h"
 #include "pgbin.h"
@@ -26,6 +27,7 @@
 #include "replication.h"
 #include "strategy.h"
 #include "strbuf.h"
+#include "targetmark.h"
 #include "unit.h"
 #include "xalloc.h"
 
@@ -187,7 +189,7 @@ static char *new_target(void)
 	int fd;
 
 	ck_assert_ptr_nonnull(mkdtemp(tmpl));
-	lock = path_join(tmpl, FULL_LOCK_FILE);
+	lock = path_join(tmpl, TARGET_LOCK_FILE);
 	signal = path_join(tmpl, "standby.signal");
 	fd = open(lock, O_CREAT | O_WRONLY, 0600);
 	ck_assert_int_eq(write(fd, "12345\n", 6), 6);
@@ -279,7 +281,7 @@ START_TEST(copy_starts_as_a_streaming_standby_with_every_row)
 	ck_assert_uint_eq(r.bytes_total, r.bytes_copied);
 
 	/* The lock file is the caller's, the signal file too; the manifest is final. */
-	path = path_join(target, FULL_LOCK_FILE);
+	path = path_join(target, TARGET_LOCK_FILE);
 	ck_assert_msg(read_small_file(path, &data, &len, &err) == 0, "%s", err.msg);
 	ck_assert_str_eq(data, "12345\n");
 	free(data);

@@ -1,4 +1,5 @@
 /* Unit tests of recoverconf: the gprecoverseg -i / -o recovery configuration file. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "recoverconf.h"
 #include "segment.h"
 #include "strbuf.h"
+#include "targetguard.h"
 #include "unit.h"
 #include "xalloc.h"
 
@@ -403,6 +405,175 @@ START_TEST(read_file)
 }
 END_TEST
 
+START_TEST(new_locations_are_checked_up_front)
+{
+	expect_error("sdw1|50001|/data/m0 sdw2|80|/data/r0",
+		     "line 1 of file " FILE_NAME ": port 80 on new segment group is privileged: use a "
+		     "port from 1024 to 65535");
+	expect_error("sdw1|50001|/data/m0\nsdw1|50002|/data/m1 sdw2|50002|/x/m$(id>/tmp/pwned)",
+		     "line 2 of file " FILE_NAME ": on new segment group: the data directory "
+		     "\"/x/m$(id>/tmp/pwned)\" holds the character '$', which PostgreSQL's pg_ctl would "
+		     "hand to a shell: choose a path without \" $ ` or \\");
+	for (const char *bad = "\"$`\\"; *bad; bad++) {
+		char text[128];
+		struct recoverconf conf;
+		struct errbuf err;
+
+		snprintf(text, sizeof(text), "sdw1|50001|/data/m0 sdw2|50001|/data/a%cb", *bad);
+		ck_assert_int_eq(recoverconf_parse(text, FILE_NAME, &conf, &err), -1);
+		ck_assert_msg(strstr(err.msg, "line 1 of file " FILE_NAME ": on new segment group") ==
+				      err.msg,
+			      "%s", err.msg);
+	}
+	expect_error("sdw1|50001|/data/m0 sdw2|50001|/data/a\x01" "b",
+		     "line 1 of file " FILE_NAME ": on new segment group: the data directory holds a "
+		     "control character (byte 0x01 at offset 7): choose a printable path");
+	/* A space or a quote is no shell character for pg_ctl: accepted, kept exactly. */
+	{
+		struct recoverconf conf;
+
+		parse_ok("sdw1|50001|/data/m0 sdw2|1024|/data/it's", &conf);
+		check_location(&conf.entries[0].target, NULL, "sdw2", 1024, "/data/it's");
+		recoverconf_free(&conf);
+	}
+}
+END_TEST
+
+START_TEST(unreadable_files_name_a_line)
+{
+	char dir[] = "/tmp/test_recoverconf.XXXXXX";
+	struct recoverconf conf = { 0 };
+	struct errbuf err;
+	static const char nul[] = "sdw1|7000|/d/m0\n# two\nsdw1|7001|/d/m1\0tail\n";
+	char *path;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	path = path_join(dir, "nul.conf");
+	ck_assert(write_file_durable(path, nul, sizeof(nul) - 1, 0644, &err) == 0);
+	ck_assert_int_eq(recoverconf_read(path, &conf, &err), -1);
+	ck_assert_msg(strstr(err.msg, "line 3 of file ") == err.msg && strstr(err.msg, "NUL byte"),
+		      "%s", err.msg);
+	ck_assert_int_eq(recoverconf_read(dir, &conf, &err), -1);
+	ck_assert_msg(strstr(err.msg, "line 1 of file ") == err.msg && strstr(err.msg, "directory"),
+		      "%s", err.msg);
+	unlink(path);
+	ck_assert_int_eq(recoverconf_read(path, &conf, &err), -1);
+	ck_assert_msg(strstr(err.msg, "line 1 of file ") == err.msg &&
+			      strstr(err.msg, "No such file or directory"),
+		      "%s", err.msg);
+	rmdir(dir);
+	free(path);
+}
+END_TEST
+
+/* A small deterministic generator, so that a failing input can be reproduced from its number. */
+static uint32_t fuzz_state;
+
+static uint32_t fuzz_next(void)
+{
+	fuzz_state ^= fuzz_state << 13;
+	fuzz_state ^= fuzz_state >> 17;
+	fuzz_state ^= fuzz_state << 5;
+	return fuzz_state;
+}
+
+/* One field: empty, huge, random bytes, or a plausible value. */
+static void fuzz_field(struct strbuf *sb, const char *plausible)
+{
+	switch (fuzz_next() % 6) {
+	case 0:
+		break;
+	case 1:
+		for (uint32_t n = 1000 + fuzz_next() % 9000; n > 0; n--)
+			strbuf_addch(sb, (char) ('a' + fuzz_next() % 26));
+		break;
+	case 2:
+		for (uint32_t n = 1 + fuzz_next() % 12; n > 0; n--)
+			strbuf_addch(sb, (char) (1 + fuzz_next() % 255));
+		break;
+	case 3:
+		strbuf_addf(sb, "%u", fuzz_next());
+		break;
+	default:
+		strbuf_addstr(sb, plausible);
+		break;
+	}
+}
+
+static void fuzz_input(struct strbuf *sb)
+{
+	uint32_t lines = 1 + fuzz_next() % 4;
+
+	strbuf_reset(sb);
+	if (fuzz_next() % 5 == 0) {
+		/* raw bytes, NUL excluded: recoverconf_parse takes a C string */
+		for (uint32_t n = fuzz_next() % 4000; n > 0; n--)
+			strbuf_addch(sb, (char) (1 + fuzz_next() % 255));
+		return;
+	}
+	for (uint32_t l = 0; l < lines; l++) {
+		uint32_t groups = fuzz_next() % 4;
+
+		if (fuzz_next() % 4 == 0)
+			strbuf_addstr(sb, (const char *[]){ "I|", "D|", "F|", "Q|", "i|" }[fuzz_next() % 5]);
+		for (uint32_t g = 0; g < groups; g++) {
+			uint32_t parts = 2 + fuzz_next() % 4;
+
+			if (g > 0)
+				strbuf_addch(sb, fuzz_next() % 3 ? ' ' : '\t');
+			for (uint32_t p = 0; p < parts; p++) {
+				if (p > 0)
+					strbuf_addch(sb, '|');
+				fuzz_field(sb, (const char *[]){ "sdw1", "50001", "/data/m0", "/data/x/../y" }
+						       [p % 4]);
+			}
+		}
+		strbuf_addch(sb, fuzz_next() % 7 ? '\n' : '\r');
+	}
+}
+
+/* Thousands of generated files: never a crash; every refusal names its line; what is accepted is sane. */
+START_TEST(fuzz_every_refusal_names_a_line)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t accepted = 0, refused = 0;
+
+	strbuf_init(&sb, 0);
+	fuzz_state = 20261201;
+	for (int i = 0; i < 5000; i++) {
+		struct recoverconf conf;
+		struct errbuf err;
+
+		fuzz_input(&sb);
+		errbuf_clear(&err);
+		if (recoverconf_parse(sb.buf, FILE_NAME, &conf, &err) == 0) {
+			accepted++;
+			for (size_t e = 0; e < conf.nentries; e++) {
+				const struct recoverconf_entry *en = &conf.entries[e];
+
+				ck_assert_msg(en->line >= 1, "input %d: entry without a line", i);
+				ck_assert_msg(en->failed.port >= 1 && en->failed.port <= 65535, "input %d", i);
+				ck_assert_msg(en->failed.datadir[0] == '/', "input %d", i);
+				if (en->has_target)
+					ck_assert_msg(guard_path_text("x", en->target.datadir, &err) == 0 &&
+							      en->target.port >= 1024,
+						      "input %d accepted a bad new location: %s", i, err.msg);
+			}
+			recoverconf_free(&conf);
+			continue;
+		}
+		refused++;
+		ck_assert_msg(strncmp(err.msg, "line ", 5) == 0 ||
+				      strncmp(err.msg, "config file lines ", 18) == 0,
+			      "input %d: refusal names no line: %s", i, err.msg);
+		ck_assert_ptr_null(conf.entries);
+	}
+	strbuf_release(&sb);
+	/* The generator must exercise both outcomes, or it tests nothing. */
+	ck_assert_msg(accepted > 50 && refused > 2000, "accepted %zu, refused %zu", accepted, refused);
+}
+END_TEST
+
 static Suite *recoverconf_suite(void)
 {
 	Suite *s = suite_create("recoverconf");
@@ -425,6 +596,9 @@ static Suite *recoverconf_suite(void)
 	tcase_add_test(tc, format_round_trips_through_the_parser);
 	tcase_add_test(tc, bad_bracketed_address);
 	tcase_add_test(tc, read_file);
+	tcase_add_test(tc, new_locations_are_checked_up_front);
+	tcase_add_test(tc, unreadable_files_name_a_line);
+	tcase_add_test(tc, fuzz_every_refusal_names_a_line);
 	suite_add_tcase(s, tc);
 	return s;
 }

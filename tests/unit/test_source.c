@@ -17,6 +17,7 @@
 
 #include "exec.h"
 #include "fsutil.h"
+#include "postmaster.h"
 #include "incremental/source.h"
 #include "incremental/targetio.h"
 #include "pgbin.h"

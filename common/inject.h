@@ -1,0 +1,14 @@
+/*
+ * inject: named pause points for the crash tests. With SEGRECOVER_INJECT_PAUSE=<name> (or
+ * <name>@<tag>, to pause only the process whose tag is <tag>) in the environment, the process
+ * writes its PID to $SEGRECOVER_INJECT_FILE and stops itself (SIGSTOP) when it reaches that
+ * point, so that a test can kill it exactly there.
+ */
+#ifndef SEGRECOVER_INJECT_H
+#define SEGRECOVER_INJECT_H
+
+void inject_point(const char *name);
+/* This process's tag (gpsegrecovery: its dbid); copied. */
+void inject_set_tag(const char *tag);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * postmaster: whether a PostgreSQL server really runs in a directory. A postmaster.pid alone
+ * proves nothing: its PID may be dead, a zombie, recycled by another program or by another
+ * cluster's server. Only a live postgres process working in the directory counts.
+ */
+#ifndef SEGRECOVER_POSTMASTER_H
+#define SEGRECOVER_POSTMASTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+enum postmaster_state {
+	POSTMASTER_NONE,    /* no postmaster.pid */
+	POSTMASTER_STALE,   /* postmaster.pid names no live postmaster of this directory */
+	POSTMASTER_RUNNING, /* its PID is a live postgres process working in the directory */
+};
+
+/*
+ * The state of DATADIR's postmaster. *pid is set to the PID its postmaster.pid names (0 when
+ * there is none). A process we may not inspect (another user's) counts as running.
+ */
+enum postmaster_state postmaster_state(const char *datadir, pid_t *pid);
+
+/* postmaster_state() == POSTMASTER_RUNNING. */
+bool postmaster_running(const char *datadir, pid_t *pid);
+
+/* A live (not zombie) process whose executable name starts with "postgres" or "postmaster". */
+struct postgres_process {
+	pid_t pid;
+	char cwd[4096]; /* its working directory: a server's is its data directory */
+};
+
+/*
+ * The first live postgres process whose working directory is REAL, lies below it, or contains
+ * it (REAL is a resolved absolute path). Returns true and fills *found when there is one.
+ * Processes that belong to another user and cannot be inspected are not seen.
+ */
+bool postgres_process_near(const char *real, struct postgres_process *found);
+
+#endif
