@@ -28,9 +28,11 @@ CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsub
 
 COMMANDS := gpstate gpfts gprecoverseg gpsegrecovery
 
+# recover/<command>/main.c is a command; every other module under recover/ (the command's own
+# and the folders several share: driver/, agent/, proto/) goes into the driver library.
 LIB_SRC  := $(wildcard common/*.c) $(wildcard strategies/*.c) $(wildcard strategies/*/*.c)
-CMD_SRC  := $(addprefix recover/,$(addsuffix .c,$(COMMANDS)))
-DRV_SRC  := $(filter-out $(CMD_SRC),$(wildcard recover/*.c))
+CMD_SRC  := $(addprefix recover/,$(addsuffix /main.c,$(COMMANDS)))
+DRV_SRC  := $(filter-out %/main.c,$(wildcard recover/*/*.c))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 PLUGIN_SRC := $(wildcard tests/plugins/*.c)
 
@@ -66,7 +68,7 @@ $(DRVLIB): $(call obj,$(DRV_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/bin/%: $(BUILD)/obj/recover/%.o $(DRVLIB) $(LIB)
+$(BUILD)/bin/%: $(BUILD)/obj/recover/%/main.o $(DRVLIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(DRVLIB) $(LIB) $(LIBS)
 

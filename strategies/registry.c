@@ -16,7 +16,6 @@ static const struct strategy *const builtins[] = {
 	&strategy_incremental,
 };
 
-static const char *const builtin_names[] = { "full", "incremental", NULL };
 
 static void default_log(int level, const char *fmt, va_list ap)
 {
@@ -51,17 +50,16 @@ void strategy_registry_set_host(const struct strategy_host *host)
 	plugin_host = host;
 }
 
-const char *const *strategy_builtin_names(void)
+const struct strategy *strategy_for_type(char type)
 {
-	return builtin_names;
-}
-
-bool strategy_is_builtin(const char *name)
-{
-	for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
-		if (strcmp(builtins[i]->name, name) == 0)
-			return true;
-	return false;
+	switch (type) {
+	case 'F':
+		return &strategy_full;
+	case 'I':
+		return &strategy_incremental;
+	default:
+		return NULL;
+	}
 }
 
 static bool valid_plugin_name(const char *name)
@@ -124,10 +122,10 @@ static const struct strategy *load_plugin(const char *name, struct errbuf *err)
 	if (file == NULL) {
 		char names[256] = "";
 
-		for (size_t i = 0; builtin_names[i]; i++) {
+		for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++) {
 			size_t len = strlen(names);
 
-			snprintf(names + len, sizeof(names) - len, "%s%s", i ? ", " : "", builtin_names[i]);
+			snprintf(names + len, sizeof(names) - len, "%s%s", i ? ", " : "", builtins[i]->name);
 		}
 		errbuf_set(err, "unknown recovery strategy \"%s\": not a built-in (%s) and no "
 				"strategy_%s.so in $SEGRECOVER_STRATEGY_PATH or <install "
@@ -155,10 +153,10 @@ static const struct strategy *load_plugin(const char *name, struct errbuf *err)
 		free(file);
 		return NULL;
 	}
-	if (s->abi_version != STRATEGY_ABI_VERSION || s->name == NULL || s->run == NULL ||
-	    s->check == NULL) {
+	if (s->abi_version != STRATEGY_ABI_VERSION || s->name == NULL || s->label == NULL ||
+	    s->run == NULL || s->check == NULL) {
 		errbuf_set(err, "%s is built for strategy interface version %u (this is %u) or lacks "
-				"name/check/run",
+				"name/label/check/run",
 			   file, s->abi_version, STRATEGY_ABI_VERSION);
 		free(file);
 		return NULL;

@@ -13,9 +13,12 @@
 void strategy_registry_set_host(const struct strategy_host *host);
 
 const struct strategy *strategy_find(const char *name, struct errbuf *err);
-/* Names of the built-ins, NULL-terminated. */
-const char *const *strategy_builtin_names(void);
-bool strategy_is_builtin(const char *name);
+
+/*
+ * The built-in a Greenplum type letter names ('F' full, 'I' incremental, 'D' differential: -F,
+ * -i line prefixes), or NULL when this build has none. 'I' is also the default.
+ */
+const struct strategy *strategy_for_type(char type);
 
 /* Built-in strategies (defined in their own directories). */
 extern const struct strategy strategy_full;

@@ -11,7 +11,7 @@
 
 #include "errbuf.h"
 
-#define STRATEGY_ABI_VERSION 1
+#define STRATEGY_ABI_VERSION 2
 
 enum strategy_caps {
 	/* Can only repair the failed instance's own directory (not a new host/port/directory). */
@@ -22,6 +22,10 @@ enum strategy_caps {
 	 * data and must write standby.signal itself before its first change (invariant 2).
 	 */
 	STRATEGY_EMPTY_TARGET = 1u << 1,
+	/* Honours max_rate_kbps (gprecoverseg --max-rate). */
+	STRATEGY_RATE_LIMITED = 1u << 2,
+	/* With --fallback, a failure is retried in the same run with a full copy. */
+	STRATEGY_FALLS_BACK = 1u << 3,
 };
 
 struct recovery;
@@ -54,10 +58,8 @@ struct recovery {
 	int source_port;
 	const char *source_datadir;  /* as the catalog records it, for messages and path mapping */
 	long max_rate_kbps;          /* 0: unlimited */
-	const char *slot_name;       /* the pair's physical replication slot */
 	const struct strategy_host *host;
 	void *host_data;             /* the host's own state */
-	void *strategy_data;         /* the strategy's own state, freed by its cleanup() */
 	uint64_t bytes_copied;       /* filled by run(): what crossed the network */
 	uint64_t bytes_total;        /* filled by run() or estimate(): what it had to consider */
 	enum strategy_remedy remedy; /* set by check() or run() when they fail */
@@ -69,8 +71,8 @@ struct strategy_estimate {
 
 struct strategy {
 	unsigned abi_version; /* STRATEGY_ABI_VERSION */
-	const char *name;     /* "full", "incremental", ... */
-	const char *description;
+	const char *name;     /* "full", "incremental", ...: what -i lines, --strategy and logs say */
+	const char *label;    /* Greenplum's name of the type in plans and summaries: "Full", ... */
 	unsigned caps;        /* enum strategy_caps */
 	/* Preconditions, with no side effects; a clear error says what to do instead. */
 	int (*check)(struct recovery *r, struct errbuf *err);
@@ -83,8 +85,6 @@ struct strategy {
 	 * server; the caller does that for every strategy.
 	 */
 	int (*run)(struct recovery *r, struct errbuf *err);
-	/* Optional: free strategy_data. Called whether run() succeeded or not. */
-	void (*cleanup)(struct recovery *r);
 };
 
 /* A shared object exports this function; it returns its strategy (or NULL with err filled). */

@@ -20,18 +20,18 @@
 #include "clock.h"
 #include "exec.h"
 #include "fsutil.h"
-#include "inject.h"
 #include "full/extract.h"
 #include "full/receive.h"
 #include "full/syncer.h"
 #include "full/tablespace.h"
+#include "inject.h"
 #include "log.h"
 #include "pgconn.h"
 #include "pgcontrol.h"
 #include "registry.h"
 #include "replication.h"
-#include "strbuf.h"
 #include "strategy.h"
+#include "strbuf.h"
 #include "xalloc.h"
 
 /*
@@ -716,20 +716,12 @@ out:
 	return rc;
 }
 
-static void full_cleanup(struct recovery *r)
-{
-	/* run() keeps nothing between calls. */
-	r->strategy_data = NULL;
-}
-
 const struct strategy strategy_full = {
 	.abi_version = STRATEGY_ABI_VERSION,
 	.name = "full",
-	.description = "copy the whole instance from the acting primary with BASE_BACKUP, "
-		       "unpacked as it streams (gprecoverseg -F)",
-	.caps = STRATEGY_EMPTY_TARGET,
+	.label = "Full",
+	.caps = STRATEGY_EMPTY_TARGET | STRATEGY_RATE_LIMITED,
 	.check = full_check,
 	.estimate = full_estimate,
 	.run = full_run,
-	.cleanup = full_cleanup,
 };

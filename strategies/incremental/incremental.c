@@ -15,7 +15,6 @@
 
 #include "exec.h"
 #include "fsutil.h"
-#include "inject.h"
 #include "full/tablespace.h"
 #include "incremental/crashrecovery.h"
 #include "incremental/filemap.h"
@@ -25,6 +24,7 @@
 #include "incremental/timeline.h"
 #include "incremental/walreader.h"
 #include "incremental/walscan.h"
+#include "inject.h"
 #include "log.h"
 #include "pgconn.h"
 #include "pgcontrol.h"
@@ -722,9 +722,8 @@ out:
 const struct strategy strategy_incremental = {
 	.abi_version = STRATEGY_ABI_VERSION,
 	.name = "incremental",
-	.description = "pg_rewind-style: copy only what the target's WAL shows it changed since the "
-		       "timelines diverged",
-	.caps = STRATEGY_IN_PLACE_ONLY,
+	.label = "Incremental",
+	.caps = STRATEGY_IN_PLACE_ONLY | STRATEGY_FALLS_BACK,
 	.check = incremental_check,
 	.run = incremental_run,
 };

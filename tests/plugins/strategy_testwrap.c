@@ -51,19 +51,12 @@ static int testwrap_run(struct recovery *r, struct errbuf *err)
 	return rc;
 }
 
-static void testwrap_cleanup(struct recovery *r)
-{
-	if (full->cleanup)
-		full->cleanup(r);
-}
-
 static struct strategy testwrap = {
 	.abi_version = STRATEGY_ABI_VERSION,
 	.name = "testwrap",
-	.description = "test plugin: the full strategy, wrapped",
+	.label = "Testwrap",
 	.check = testwrap_check,
 	.run = testwrap_run,
-	.cleanup = testwrap_cleanup,
 };
 
 const struct strategy *segrecover_strategy(const struct strategy_host *host, struct errbuf *err);

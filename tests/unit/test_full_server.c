@@ -17,11 +17,11 @@
 
 #include "exec.h"
 #include "fsutil.h"
-#include "postmaster.h"
 #include "full/extract.h"
 #include "full/receive.h"
 #include "pgbin.h"
 #include "pgconn.h"
+#include "postmaster.h"
 #include "privdrop.h"
 #include "registry.h"
 #include "replication.h"
@@ -212,7 +212,6 @@ static struct recovery recovery_for(const char *target)
 		.source_host = sock,
 		.source_port = port,
 		.source_datadir = src_dir,
-		.slot_name = REPLICATION_SLOT,
 		.host = &host,
 	};
 
@@ -271,8 +270,6 @@ START_TEST(copy_starts_as_a_streaming_standby_with_every_row)
 	r = recovery_for(target);
 	ck_assert_msg(strategy_full.check(&r, &err) == 0, "check: %s", err.msg);
 	ck_assert_msg(strategy_full.run(&r, &err) == 0, "run: %s", err.msg);
-	if (strategy_full.cleanup)
-		strategy_full.cleanup(&r);
 
 	ck_assert_str_eq(seen.phases, "checkpoint copy sync ");
 	ck_assert_uint_gt(seen.progress_calls, 10);

@@ -3,9 +3,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "state_probe.h"
-#include "state_progress.h"
-#include "state_table.h"
+#include "gpstate/probe.h"
+#include "gpstate/table.h"
+#include "proto/progressfile.h"
 #include "unit.h"
 
 /* ---- state_table ---- */
@@ -106,9 +106,9 @@ END_TEST
 
 START_TEST(progress_basebackup_line)
 {
-	struct state_progress p;
+	struct progress_entry p;
 
-	ck_assert(state_progress_parse_line("full:4:1164848/1371715 kB (84%), 1/2 tablespaces (...)",
+	ck_assert(progressfile_parse_line("full:4:1164848/1371715 kB (84%), 1/2 tablespaces (...)",
 					    &p));
 	ck_assert_int_eq(p.dbid, 4);
 	ck_assert_str_eq(p.type, "full");
@@ -120,9 +120,9 @@ END_TEST
 
 START_TEST(progress_text_before_numbers)
 {
-	struct state_progress p;
+	struct progress_entry p;
 
-	ck_assert(state_progress_parse_line("incremental:12:copied 164848/1371715 kB (12%)", &p));
+	ck_assert(progressfile_parse_line("incremental:12:copied 164848/1371715 kB (12%)", &p));
 	ck_assert_int_eq(p.dbid, 12);
 	ck_assert_str_eq(p.type, "incremental");
 	ck_assert_int_eq(p.completed_kb, 164848);
@@ -132,19 +132,19 @@ END_TEST
 
 START_TEST(progress_lines_without_kb_progress)
 {
-	struct state_progress p;
+	struct progress_entry p;
 
-	ck_assert(!state_progress_parse_line("full:4:waiting for checkpoint", &p));
-	ck_assert(!state_progress_parse_line(
+	ck_assert(!progressfile_parse_line("full:4:waiting for checkpoint", &p));
+	ck_assert(!progressfile_parse_line(
 		"differential:5: 1,036,923,510  99%   39.90MB/s    0:00:24 (xfr#1, to-chk=0/1)", &p));
-	ck_assert(!state_progress_parse_line("full:4:1164848/1371715 MB (84%)", &p));
-	ck_assert(!state_progress_parse_line("full:4:1164848/1371715 kB (84)", &p));
-	ck_assert(!state_progress_parse_line("full:x:1/2 kB (50%)", &p));
-	ck_assert(!state_progress_parse_line("full:0:1/2 kB (50%)", &p));
-	ck_assert(!state_progress_parse_line(":4:1/2 kB (50%)", &p));
-	ck_assert(!state_progress_parse_line("Full:4:1/2 kB (50%)", &p));
-	ck_assert(!state_progress_parse_line("full4:1/2 kB (50%)", &p));
-	ck_assert(!state_progress_parse_line("", &p));
+	ck_assert(!progressfile_parse_line("full:4:1164848/1371715 MB (84%)", &p));
+	ck_assert(!progressfile_parse_line("full:4:1164848/1371715 kB (84)", &p));
+	ck_assert(!progressfile_parse_line("full:x:1/2 kB (50%)", &p));
+	ck_assert(!progressfile_parse_line("full:0:1/2 kB (50%)", &p));
+	ck_assert(!progressfile_parse_line(":4:1/2 kB (50%)", &p));
+	ck_assert(!progressfile_parse_line("Full:4:1/2 kB (50%)", &p));
+	ck_assert(!progressfile_parse_line("full4:1/2 kB (50%)", &p));
+	ck_assert(!progressfile_parse_line("", &p));
 }
 END_TEST
 
@@ -154,11 +154,11 @@ START_TEST(progress_find_skips_partial_numbers)
 	int pct;
 
 	/* "1/2 tablespaces" must not stop the search before the real match. */
-	ck_assert(state_progress_find("x 1/2 tablespaces 10/20 kB (50%)", &done, &total, &pct));
+	ck_assert(progressfile_find("x 1/2 tablespaces 10/20 kB (50%)", &done, &total, &pct));
 	ck_assert_int_eq(done, 10);
 	ck_assert_int_eq(total, 20);
 	ck_assert_int_eq(pct, 50);
-	ck_assert(!state_progress_find("10/20 kB (%)", &done, &total, &pct));
+	ck_assert(!progressfile_find("10/20 kB (%)", &done, &total, &pct));
 }
 END_TEST
 
@@ -167,7 +167,7 @@ START_TEST(progress_read_file)
 	char dir[] = "/tmp/test_gpstate.XXXXXX";
 	char *path;
 	FILE *f;
-	struct state_progress *e = NULL;
+	struct progress_entry *e = NULL;
 	size_t n = 0;
 	struct errbuf err;
 
@@ -175,7 +175,7 @@ START_TEST(progress_read_file)
 	path = malloc(strlen(dir) + 32);
 	sprintf(path, "%s/recovery_progress.file", dir);
 	/* A missing file means no segment is being copied. */
-	ck_assert_int_eq(state_progress_read(path, &e, &n, &err), 0);
+	ck_assert_int_eq(progressfile_read(path, &e, &n, &err), 0);
 	ck_assert_uint_eq(n, 0);
 	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
@@ -185,7 +185,7 @@ START_TEST(progress_read_file)
 	      "full:4:150/200 kB (75%)\n",
 	      f);
 	fclose(f);
-	ck_assert_int_eq(state_progress_read(path, &e, &n, &err), 0);
+	ck_assert_int_eq(progressfile_read(path, &e, &n, &err), 0);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_int_eq(e[0].dbid, 4);
 	ck_assert_int_eq(e[0].completed_kb, 150); /* the newest line for a dbid wins */

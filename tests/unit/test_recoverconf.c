@@ -5,9 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "driver/recoverconf.h"
 #include "errbuf.h"
 #include "fsutil.h"
-#include "recoverconf.h"
 #include "segment.h"
 #include "strbuf.h"
 #include "targetguard.h"

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "errbuf.h"
-#include "recoverseg_options.h"
+#include "gprecoverseg/options.h"
 #include "strbuf.h"
 #include "unit.h"
 

@@ -17,11 +17,11 @@
 
 #include "exec.h"
 #include "fsutil.h"
-#include "postmaster.h"
 #include "incremental/source.h"
 #include "incremental/targetio.h"
 #include "pgbin.h"
 #include "pgconn.h"
+#include "postmaster.h"
 #include "privdrop.h"
 #include "strbuf.h"
 #include "unit.h"

@@ -12,11 +12,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent/target.h"
 #include "errbuf.h"
 #include "fsutil.h"
 #include "postmaster.h"
 #include "targetguard.h"
-#include "target.h"
 #include "targetmark.h"
 #include "unit.h"
 #include "xalloc.h"

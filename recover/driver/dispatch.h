@@ -1,0 +1,79 @@
+/*
+ * dispatch: run one gpsegrecovery per plan row (at most -B at once, -b per host), follow their
+ * progress, and once a copy is done wait until the mirror is in sync and have the probe logic
+ * record it. Interrupted or failed rows are reported, never retried silently.
+ */
+#ifndef SEGRECOVER_DISPATCH_H
+#define SEGRECOVER_DISPATCH_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "driver/plan.h"
+#include "exec.h"
+#include "log.h"
+#include "strbuf.h"
+
+enum run_state {
+	RUN_PENDING,
+	RUN_COPYING,   /* gpsegrecovery runs */
+	RUN_SYNCING,   /* copied and started; waiting for the probe to see it in sync */
+	RUN_DONE,
+	RUN_FAILED,
+};
+
+struct run_row {
+	struct plan_row *plan;
+	enum run_state state;
+	char phase[64];
+	uint64_t done, total;     /* bytes of the copy */
+	double t_start, t_copy_start, t_end;
+	uint64_t bytes;
+	char step[64];            /* the failed step */
+	char error[2048];
+	bool needs_full;          /* the agent's remedy: only a full copy repairs the directory */
+	bool fell_back;           /* an incremental attempt failed and a full one replaced it */
+	char first_strategy[256];
+	/* private to dispatch */
+	struct child child;
+	struct strbuf out, errout;
+	bool saw_done;
+	double sync_deadline;
+	double next_sync_probe;
+};
+
+/* How the recoveries run. */
+struct dispatch_options {
+	int parallel;             /* instances recovered at once */
+	int per_host;             /* of those, on one host */
+	bool fallback;            /* an incremental failure is retried as a full copy */
+	bool progress;            /* show progress (and write the progress file) */
+	bool sequential_progress; /* as log lines, not redrawn in place */
+	long max_rate_kbps;       /* throttle full copies; 0 unlimited */
+	const char *logdir;       /* the agents' -l, or NULL */
+	enum log_verbosity verbosity;
+};
+
+struct dispatch {
+	PGconn *coordinator;
+	const struct catalog *cat;  /* as the plan was made: every other instance is protected */
+	const char *coordinator_datadir;
+	const struct dispatch_options *opts;
+	const char *progress_file; /* recovery_progress.file, or NULL */
+	struct run_row *rows;
+	size_t nrows;
+	int sync_timeout_s;
+};
+
+/* Run every row to the end (done or failed). Returns the number of rows not done. */
+size_t dispatch_run(struct dispatch *d);
+
+/* Ask running gpsegrecovery processes to stop (SIGINT/SIGTERM to gprecoverseg). */
+void dispatch_interrupt(void);
+
+void dispatch_init(struct dispatch *d, struct plan *plan);
+void dispatch_free(struct dispatch *d);
+
+#endif

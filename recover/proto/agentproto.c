@@ -1,0 +1,147 @@
+#include "proto/agentproto.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "xalloc.h"
+
+/* The value of key=VALUE in a space-separated list; copies up to len-1 bytes. */
+static int field(const char *line, const char *key, char *value, size_t len)
+{
+	size_t klen = strlen(key);
+	const char *p = line;
+
+	while ((p = strstr(p, key)) != NULL) {
+		if ((p == line || p[-1] == ' ') && p[klen] == '=') {
+			const char *v = p + klen + 1;
+			size_t n = strcspn(v, " ");
+
+			if (n >= len)
+				n = len - 1;
+			memcpy(value, v, n);
+			value[n] = '\0';
+			return 0;
+		}
+		p += klen;
+	}
+	return -1;
+}
+
+static int uint_field(const char *line, const char *key, uint64_t *out)
+{
+	char buf[32], *end;
+
+	if (field(line, key, buf, sizeof(buf)) != 0)
+		return -1;
+	*out = strtoull(buf, &end, 10);
+	return *end == '\0' && buf[0] != '\0' ? 0 : -1;
+}
+
+int agentproto_parse(const char *line, struct agent_line *out)
+{
+	char buf[64];
+	uint64_t dbid;
+
+	memset(out, 0, sizeof(*out));
+	if (strncmp(line, "@phase ", 7) == 0)
+		out->kind = AGENT_PHASE;
+	else if (strncmp(line, "@progress ", 10) == 0)
+		out->kind = AGENT_PROGRESS;
+	else if (strncmp(line, "@done ", 6) == 0)
+		out->kind = AGENT_DONE;
+	else if (strncmp(line, "@error ", 7) == 0)
+		out->kind = AGENT_ERROR;
+	else if (strncmp(line, "@note ", 6) == 0)
+		out->kind = AGENT_NOTE;
+	else
+		return -1;
+	if (uint_field(line, "dbid", &dbid) != 0)
+		return -1;
+	out->dbid = (int) dbid;
+	switch (out->kind) {
+	case AGENT_PHASE:
+		return field(line, "name", out->name, sizeof(out->name));
+	case AGENT_PROGRESS:
+		if (uint_field(line, "done", &out->done) != 0 || uint_field(line, "total", &out->total) != 0)
+			return -1;
+		return 0;
+	case AGENT_DONE:
+		if (uint_field(line, "bytes", &out->done) != 0 || field(line, "seconds", buf, sizeof(buf)) != 0)
+			return -1;
+		out->seconds = strtod(buf, NULL);
+		return 0;
+	case AGENT_ERROR:
+	case AGENT_NOTE: {
+		/* msg= runs to the end of the line: it is the only free-text field */
+		const char *m = strstr(line, " msg=");
+		const char *key = out->kind == AGENT_ERROR ? "step" : "level";
+
+		if (field(line, key, out->name, sizeof(out->name)) != 0 || m == NULL)
+			return -1;
+		if (out->kind == AGENT_ERROR &&
+		    (field(line, "remedy", out->remedy, sizeof(out->remedy)) != 0 ||
+		     strstr(line, " remedy=") > m))
+			snprintf(out->remedy, sizeof(out->remedy), "retry");
+		snprintf(out->msg, sizeof(out->msg), "%s", m + 5);
+		return 0;
+	}
+	}
+	return -1;
+}
+
+void agentproto_phase(FILE *out, int dbid, const char *name)
+{
+	fprintf(out, "@phase dbid=%d name=%s\n", dbid, name);
+	fflush(out);
+}
+
+void agentproto_progress(FILE *out, int dbid, uint64_t done, uint64_t total)
+{
+	fprintf(out, "@progress dbid=%d done=%" PRIu64 " total=%" PRIu64 "\n", dbid, done, total);
+	fflush(out);
+}
+
+void agentproto_done(FILE *out, int dbid, uint64_t bytes, double seconds)
+{
+	fprintf(out, "@done dbid=%d bytes=%" PRIu64 " seconds=%.3f\n", dbid, bytes, seconds);
+	fflush(out);
+}
+
+static void put_one_line(FILE *out, const char *msg)
+{
+	for (const char *p = msg; *p; p++)
+		fputc(*p == '\n' || *p == '\r' ? ' ' : *p, out);
+	fputc('\n', out);
+	fflush(out);
+}
+
+void agentproto_error(FILE *out, int dbid, const char *step, const char *remedy, const char *msg)
+{
+	fprintf(out, "@error dbid=%d step=%s remedy=%s msg=", dbid, step, remedy);
+	put_one_line(out, msg);
+}
+
+void agentproto_note(FILE *out, int dbid, const char *level, const char *msg)
+{
+	fprintf(out, "@note dbid=%d level=%s msg=", dbid, level);
+	put_one_line(out, msg);
+}
+
+char *agentproto_agent_path(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return xstrdup("gpsegrecovery");
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash == NULL)
+		return xstrdup("gpsegrecovery");
+	*slash = '\0';
+	return xasprintf("%s/gpsegrecovery", exe);
+}
