@@ -56,6 +56,10 @@ $(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -Itests/unit -c -o $@ $<
 
+# The pg_control layout test reads the server's own headers (postgresql-server-dev-15).
+PG_SERVER_INC := $(shell /usr/lib/postgresql/15/bin/pg_config --includedir-server 2>/dev/null || echo /usr/include/postgresql/15/server)
+$(BUILD)/obj/tests/unit/test_pgcontrol_layout.o: ALL_CFLAGS += -isystem $(PG_SERVER_INC)
+
 $(BUILD)/obj/tests/plugins/%.o: tests/plugins/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
@@ -83,6 +87,7 @@ $(BUILD)/tests/plugins/%.so: $(BUILD)/obj/tests/plugins/%.o
 # Every test, unit and integration, ends with one line "N passed, N failed".
 check: deps
 	$(MAKE) all
+	tests/lint
 	tests/run
 
 unit: all

@@ -24,10 +24,11 @@ char *path_join(const char *a, const char *b)
 	return xasprintf("%.*s/%s", (int) la, a, b);
 }
 
-int fsync_fd(int fd, const char *path, struct errbuf *err)
+int fsync_fd(int fd, bool is_dir, const char *path, struct errbuf *err)
 {
-	if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
-		return errbuf_set_errno(err, errno, "cannot fsync \"%s\"", path);
+	if (fsync(fd) != 0 && !(is_dir && (errno == EBADF || errno == EINVAL)))
+		return errbuf_set_errno(err, errno, "cannot fsync %s\"%s\"", is_dir ? "directory " : "",
+					path);
 	return 0;
 }
 
@@ -38,7 +39,7 @@ int fsync_path(const char *path, bool is_dir, struct errbuf *err)
 
 	if (fd < 0)
 		return errbuf_set_errno(err, errno, "cannot open \"%s\" to fsync it", path);
-	rc = fsync_fd(fd, path, err);
+	rc = fsync_fd(fd, is_dir, path, err);
 	close(fd);
 	return rc;
 }
@@ -377,7 +378,7 @@ int write_file_durable(const char *path, const void *data, size_t len, mode_t mo
 		errbuf_set_errno(err, errno, "cannot set the mode of \"%s\"", tmp);
 		goto fail;
 	}
-	if (fsync_fd(fd, tmp, err) != 0)
+	if (fsync_fd(fd, false, tmp, err) != 0)
 		goto fail;
 	close(fd);
 	fd = -1;

@@ -8,7 +8,11 @@
 
 #include "errbuf.h"
 
-int fsync_fd(int fd, const char *path, struct errbuf *err);
+/*
+ * fsync FD (PATH names it in messages). As PostgreSQL's fsync_fname_ext: every error counts,
+ * except EBADF and EINVAL for a directory (some file systems cannot fsync one).
+ */
+int fsync_fd(int fd, bool is_dir, const char *path, struct errbuf *err);
 int fsync_path(const char *path, bool is_dir, struct errbuf *err);
 /* fsync PATH's parent directory, so that a create or rename inside it is durable. */
 int fsync_parent(const char *path, struct errbuf *err);

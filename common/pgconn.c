@@ -32,19 +32,15 @@ const char *pg_last_connect_sqlstate(void)
 }
 
 /*
- * libpq reports a connection refused by a postmaster that is starting up or in recovery
- * (SQLSTATE 57P03) only in the message text; recognize it so the probe does not take a
- * server in crash recovery for a dead one.
+ * A connection refused by a postmaster that is starting up, in recovery or shutting down
+ * (SQLSTATE 57P03) must not be taken for a dead server by the probe. libpq gives that state
+ * only in the (translatable) message text, so ask the server the way pg_isready does:
+ * PQpingParams answers PQPING_REJECT exactly when a postmaster is there but refuses sessions.
  */
-static void remember_connect_failure(const char *msg)
+static void remember_connect_failure(const char *const *keys, const char *const *vals)
 {
 	last_connect_sqlstate[0] = '\0';
-	if (strstr(msg, "the database system is starting up") ||
-	    strstr(msg, "the database system is in recovery mode") ||
-	    strstr(msg, "the database system is not yet accepting connections") ||
-	    strstr(msg, "the database system is not accepting connections"))
-		snprintf(last_connect_sqlstate, sizeof(last_connect_sqlstate), "57P03");
-	else if (strstr(msg, "the database system is shutting down"))
+	if (PQpingParams(keys, vals, 0) == PQPING_REJECT)
 		snprintf(last_connect_sqlstate, sizeof(last_connect_sqlstate), "57P03");
 }
 
@@ -96,7 +92,7 @@ PGconn *pg_connect(const struct pgconn_params *p, struct errbuf *err)
 	conn = PQconnectdbParams(keys, vals, 0);
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
 		pg_errmsg(conn, msg, sizeof(msg));
-		remember_connect_failure(msg);
+		remember_connect_failure(keys, vals);
 		errbuf_set(err, "cannot connect to %s:%s: %s", p->host ? p->host : "(default host)",
 			   p->port > 0 ? portbuf : "(default port)", msg);
 		PQfinish(conn);

@@ -8,31 +8,8 @@
 #include <unistd.h>
 
 #include "crc32c.h"
-
-/* Offsets in ControlFileData, measured on x86_64 for PostgreSQL 15 (research §3.6). */
-enum {
-	OFF_SYSID = 0,
-	OFF_VERSION = 8,
-	OFF_CATVERSION = 12,
-	OFF_STATE = 16,
-	OFF_CHECKPOINT = 32,
-	OFF_CKP_REDO = 40,
-	OFF_CKP_TLI = 48,
-	OFF_CKP_PREVTLI = 52,
-	OFF_CKP_FPW = 56,
-	OFF_MINRECOVERY = 136,
-	OFF_MINRECOVERY_TLI = 144,
-	OFF_BACKUP_START = 152,
-	OFF_BACKUP_END = 160,
-	OFF_BACKUP_END_REQUIRED = 168,
-	OFF_WAL_LEVEL = 172,
-	OFF_WAL_LOG_HINTS = 176,
-	OFF_BLCKSZ = 216,
-	OFF_XLOG_BLCKSZ = 224,
-	OFF_XLOG_SEG_SIZE = 228,
-	OFF_CHECKSUM_VERSION = 252,
-	OFF_CRC = 288,
-};
+#include "fsutil.h"
+#include "pgcontrol_layout.h"
 
 static uint64_t get64(const unsigned char *p, size_t off)
 {
@@ -200,8 +177,7 @@ int pgcontrol_write(const char *datadir, struct pgcontrol *ctl, struct errbuf *e
 		}
 		done += (size_t) n;
 	}
-	if (fsync(fd) != 0) {
-		errbuf_set_errno(err, errno, "cannot fsync \"%s\"", path);
+	if (fsync_fd(fd, false, path, err) != 0) {
 		close(fd);
 		return -1;
 	}

@@ -7,10 +7,9 @@
 #include <stdint.h>
 
 #include "errbuf.h"
+#include "pgcontrol_layout.h"
 
-#define PG_CONTROL_FILE_SIZE 8192
-#define PG_CONTROL_VERSION_15 1300
-#define CATALOG_VERSION_15 202209061u
+#define CATALOG_VERSION_15 ((uint32_t) CATALOG_VERSION_15_DIGITS)
 
 typedef uint64_t lsn_t;
 #define LSN_INVALID ((lsn_t) 0)

@@ -2,9 +2,9 @@
 
 #include <stdlib.h>
 
+#include "base/timeline.h"
+#include "base/walreader.h"
 #include "fsutil.h"
-#include "incremental/timeline.h"
-#include "incremental/walreader.h"
 
 int walend_after_shutdown(const char *datadir, lsn_t *end, uint32_t *tli, struct errbuf *err)
 {

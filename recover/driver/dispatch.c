@@ -194,7 +194,7 @@ static void handle_agent_line(struct run_row *r, const char *line)
 	case AGENT_ERROR:
 		snprintf(r->step, sizeof(r->step), "%s", al.name);
 		snprintf(r->error, sizeof(r->error), "%s", al.msg);
-		r->needs_full = strcmp(al.remedy, "full") == 0;
+		r->needs_full = strcmp(al.remedy, "rebuild") == 0;
 		break;
 	case AGENT_NOTE:
 	{

@@ -295,7 +295,7 @@ static enum strategy_remedy agent_remedy = STRATEGY_REMEDY_RETRY;
 static int fail(int dbid, const char *step, const char *datadir, int port, const char *msg)
 {
 	log_error("dbid %d (%s:%d %s): %s failed: %s", dbid, agent_address, port, datadir, step, msg);
-	agentproto_error(stdout, dbid, step, agent_remedy == STRATEGY_REMEDY_FULL ? "full" : "retry",
+	agentproto_error(stdout, dbid, step, agent_remedy == STRATEGY_REMEDY_FULL ? "rebuild" : "retry",
 			 msg);
 	return EXIT_FAILED;
 }

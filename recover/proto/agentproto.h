@@ -4,7 +4,7 @@
  *   @phase dbid=3 name=copy
  *   @progress dbid=3 done=1048576 total=2097152
  *   @done dbid=3 bytes=1048576 seconds=4.210
- *   @error dbid=3 step=copy remedy=retry|full msg=<the rest of the line>
+ *   @error dbid=3 step=copy remedy=retry|rebuild msg=<the rest of the line>
  *   @note dbid=3 level=info msg=<the rest of the line>   (a strategy's own report, for the DBA)
  * Any other line is ordinary output.
  */
@@ -23,7 +23,7 @@ struct agent_line {
 	uint64_t done;   /* progress: bytes done; done: bytes copied */
 	uint64_t total;  /* progress: bytes expected (0 unknown) */
 	double seconds;  /* done: wall time */
-	char remedy[16]; /* error: "retry" (fix the cause, run it again) or "full" (a full copy) */
+	char remedy[16]; /* error: "retry" (fix the cause, run it again) or "rebuild" (a full copy) */
 	char msg[1536];  /* error or note message */
 };
 

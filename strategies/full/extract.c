@@ -142,7 +142,7 @@ int full_normalize_member(const char *name, char *out, size_t outlen, struct err
 }
 
 /* pg_tblspc/<oid> of a known tablespace, or NULL. */
-static const struct full_tablespace *tablespace_link(struct extract *x, const char *rel)
+static const struct tablespace *tablespace_link(struct extract *x, const char *rel)
 {
 	const char *p = rel + strlen("pg_tblspc/");
 	char *end;
@@ -235,7 +235,7 @@ static int policy(struct extract *x, struct archive_entry *e, const char *rel, e
 	if (type == AE_IFREG || type == AE_IFDIR)
 		return 0;
 	if (type == AE_IFLNK) {
-		const struct full_tablespace *ts;
+		const struct tablespace *ts;
 		const char *target = archive_entry_symlink(e);
 
 		if (!x->o->main_archive)
@@ -245,7 +245,7 @@ static int policy(struct extract *x, struct archive_entry *e, const char *rel, e
 			return member_fail(x, "symbolic link to \"%s\" refused: only pg_tblspc/<oid> links "
 					      "of the source's tablespaces are accepted",
 					   target ? target : "");
-		if (target == NULL || target[0] != '/' || !full_same_location(target, ts->source_location))
+		if (target == NULL || target[0] != '/' || !tablespace_same_location(target, ts->source_location))
 			return member_fail(x, "tablespace link to \"%s\" refused: the server reported "
 					      "tablespace %u at \"%s\"",
 					   target ? target : "", ts->oid, ts->source_location);

@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "base/tablespace.h"
 #include "errbuf.h"
 #include "full/syncer.h"
 
@@ -36,14 +37,6 @@
  * 0 at the end of the archive; -1 on error with err filled.
  */
 typedef ssize_t (*full_read_fn)(void *ctx, const void **buf, struct errbuf *err);
-
-/* A tablespace: its oid, where the source has it, and where the target gets it. */
-struct full_tablespace {
-	unsigned oid;
-	char *source_location;
-	char *target_location;
-	uint64_t size_kb; /* the server's estimate, 0 if unknown */
-};
 
 enum full_writer {
 	FULL_WRITER_DIRECT,    /* our writer: openat() from the root with O_NOFOLLOW, write() */
@@ -54,7 +47,7 @@ struct full_extract_opts {
 	const char *root;         /* existing directory the members are written under */
 	const char *archive;      /* "base.tar", "16385.tar": for messages */
 	bool main_archive;        /* the data directory's archive */
-	const struct full_tablespace *tablespaces; /* for pg_tblspc/<oid> links */
+	const struct tablespace *tablespaces; /* for pg_tblspc/<oid> links */
 	size_t ntablespaces;
 	const char *log_directory;/* the source's log_directory; contents skipped if relative */
 	enum full_writer writer;

@@ -88,7 +88,7 @@ static int check_args(const struct recovery *r, struct errbuf *err)
  * Is the mapped directory the target's own tablespace (its pg_tblspc/<oid> link points there)?
  * The host empties those with the data directory, so check() need not find them empty.
  */
-static bool is_targets_own(const struct recovery *r, const struct full_tablespace *ts)
+static bool is_targets_own(const struct recovery *r, const struct tablespace *ts)
 {
 	char link[64], dest[4096];
 	char *path;
@@ -101,7 +101,7 @@ static bool is_targets_own(const struct recovery *r, const struct full_tablespac
 	if (n <= 0)
 		return false;
 	dest[n] = '\0';
-	return full_same_location(dest, ts->target_location);
+	return tablespace_same_location(dest, ts->target_location);
 }
 
 /*
@@ -109,12 +109,12 @@ static bool is_targets_own(const struct recovery *r, const struct full_tablespac
  * check_empty, every mapped directory must be empty or absent, or be the target's own.
  */
 static int list_tablespaces(PGconn *conn, const struct recovery *r, bool check_empty,
-			    struct full_tablespace **out, size_t *nout, struct errbuf *err)
+			    struct tablespace **out, size_t *nout, struct errbuf *err)
 {
 	static const char sql[] = "SELECT oid, pg_tablespace_location(oid) FROM pg_tablespace "
 				  "WHERE spcname NOT IN ('pg_default', 'pg_global') ORDER BY oid";
 	PGresult *res = pg_query(conn, sql, 0, NULL, err);
-	struct full_tablespace *ts;
+	struct tablespace *ts;
 	bool local;
 	int n;
 
@@ -129,14 +129,14 @@ static int list_tablespaces(PGconn *conn, const struct recovery *r, bool check_e
 		ts[i].oid = (unsigned) strtoul(PQgetvalue(res, i, 0), NULL, 10);
 		ts[i].source_location = xstrdup(PQgetvalue(res, i, 1));
 		*nout = (size_t) i + 1;
-		if (full_tablespace_map(ts[i].source_location, ts[i].oid, r->source_dbid, r->dbid,
-					local, &ts[i].target_location, err) != 0 ||
-		    full_tablespace_check_place(&ts[i], r->target_datadir, r->source_datadir, local,
-						err) != 0 ||
+		if (tablespace_map(ts[i].source_location, ts[i].oid, r->source_dbid, r->dbid, local,
+				   &ts[i].target_location, err) != 0 ||
+		    tablespace_check_place(&ts[i], r->target_datadir, r->source_datadir, local,
+					   err) != 0 ||
 		    (check_empty && !is_targets_own(r, &ts[i]) &&
-		     full_tablespace_check_empty(&ts[i], err) != 0)) {
+		     tablespace_check_empty(&ts[i], err) != 0)) {
 			PQclear(res);
-			full_tablespaces_free(ts, *nout);
+			tablespaces_free(ts, *nout);
 			*nout = 0;
 			return -1;
 		}
@@ -157,7 +157,7 @@ static int full_check(struct recovery *r, struct errbuf *err)
 	char src[300], msg[1024];
 	PGconn *conn;
 	PGresult *res;
-	struct full_tablespace *ts = NULL;
+	struct tablespace *ts = NULL;
 	size_t nts = 0;
 	long version, senders;
 	char wal_level[32];
@@ -208,7 +208,7 @@ static int full_check(struct recovery *r, struct errbuf *err)
 		PQfinish(conn);
 		return errbuf_prefix(err, "%s", src);
 	}
-	full_tablespaces_free(ts, nts);
+	tablespaces_free(ts, nts);
 	PQfinish(conn);
 
 	/* The replication protocol must be open to us too (pg_hba.conf "replication" line). */
@@ -433,11 +433,11 @@ static int read_position(PGconn *conn, const char *which, const char *src, lsn_t
  * Tablespaces listed before the backup keep their mapping; one created since is mapped now.
  */
 static int read_tablespaces(PGconn *conn, const struct recovery *r, const char *src,
-			    struct full_tablespace **ts, size_t *nts, uint64_t *total,
+			    struct tablespace **ts, size_t *nts, uint64_t *total,
 			    struct errbuf *err)
 {
 	PGresult *res = PQgetResult(conn);
-	struct full_tablespace *out;
+	struct tablespace *out;
 	size_t n = 0;
 	char msg[1024];
 	bool local = host_is_local(r->source_host);
@@ -465,21 +465,21 @@ static int read_tablespaces(PGconn *conn, const struct recovery *r, const char *
 		out[n].source_location = xstrdup(loc);
 		n++;
 		for (j = 0; j < *nts; j++)
-			if ((*ts)[j].oid == oid && full_same_location((*ts)[j].source_location, loc))
+			if ((*ts)[j].oid == oid && tablespace_same_location((*ts)[j].source_location, loc))
 				break;
 		if (j < *nts) {
 			out[n - 1].target_location = xstrdup((*ts)[j].target_location);
-		} else if (full_tablespace_map(loc, oid, r->source_dbid, r->dbid, local,
-					       &out[n - 1].target_location, err) != 0 ||
-			   full_tablespace_check_place(&out[n - 1], r->target_datadir,
-						       r->source_datadir, local, err) != 0) {
+		} else if (tablespace_map(loc, oid, r->source_dbid, r->dbid, local,
+					  &out[n - 1].target_location, err) != 0 ||
+			   tablespace_check_place(&out[n - 1], r->target_datadir, r->source_datadir,
+						  local, err) != 0) {
 			PQclear(res);
-			full_tablespaces_free(out, n);
+			tablespaces_free(out, n);
 			return errbuf_prefix(err, "%s", src);
 		}
 	}
 	PQclear(res);
-	full_tablespaces_free(*ts, *nts);
+	tablespaces_free(*ts, *nts);
 	*ts = out;
 	*nts = n;
 	return 0;
@@ -502,7 +502,7 @@ static int partial(const struct recovery *r, struct errbuf *err)
 static int full_run(struct recovery *r, struct errbuf *err)
 {
 	struct run_state st = { .r = r };
-	struct full_tablespace *ts = NULL;
+	struct tablespace *ts = NULL;
 	size_t nts = 0;
 	struct full_syncer *syncer = NULL;
 	struct full_receive_result res;
@@ -709,7 +709,7 @@ out:
 	if (conn)
 		PQfinish(conn);
 	full_syncer_free(syncer);
-	full_tablespaces_free(ts, nts);
+	tablespaces_free(ts, nts);
 	free(log_directory);
 	free(dirmode);
 	free(cmd);

@@ -153,7 +153,7 @@ static int new_archive(struct demux *d, bool *seen, bool *base_seen, struct errb
 					       "not announce", name, oid);
 		if (seen[i])
 			return errbuf_set(err, "the server sent archive %s twice", name);
-		if (!full_same_location(location, d->o->tablespaces[i].source_location))
+		if (!tablespace_same_location(location, d->o->tablespaces[i].source_location))
 			return errbuf_set(err, "archive %s is for location \"%s\", but tablespace %lu is at "
 					       "\"%s\"", name, location, oid,
 					  d->o->tablespaces[i].source_location);
@@ -216,7 +216,7 @@ static int manifest(struct demux *d, struct errbuf *err)
 		d->res->bytes += d->len - 1;
 		progress(d);
 	}
-	if (rc == 0 && fsync_fd(fd, path, err) != 0)
+	if (rc == 0 && fsync_fd(fd, false, path, err) != 0)
 		rc = -1;
 	close(fd);
 	free(path);

@@ -34,7 +34,7 @@ struct full_copy_source {
 
 struct full_receive_opts {
 	const char *target;                        /* the data directory */
-	const struct full_tablespace *tablespaces; /* every tablespace the server announced */
+	const struct tablespace *tablespaces; /* every tablespace the server announced */
 	size_t ntablespaces;
 	const char *log_directory;                 /* the source's log_directory setting */
 	enum full_writer writer;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fsutil.h"
 #include "xalloc.h"
 
 #define SYNCER_MAX_THREADS 8
@@ -46,16 +47,6 @@ void full_writeback(int fd, off_t offset, off_t len)
 		(void) sync_file_range(fd, offset, len, SYNC_FILE_RANGE_WRITE);
 }
 
-static int sync_fd(int fd, const char *path, bool is_dir, struct errbuf *err)
-{
-	if (fsync(fd) == 0)
-		return 0;
-	/* Some file systems cannot fsync a directory (EINVAL); a read-only one has nothing to do. */
-	if ((errno == EINVAL && is_dir) || errno == EROFS)
-		return 0;
-	return errbuf_set_errno(err, errno, "cannot fsync \"%s\"", path);
-}
-
 static int run_job(struct job *j, struct errbuf *err)
 {
 	int rc, fd = j->fd;
@@ -70,7 +61,7 @@ static int run_job(struct job *j, struct errbuf *err)
 		if (fd < 0)
 			return errbuf_set_errno(err, errno, "cannot open \"%s\" to fsync it", j->path);
 	}
-	rc = sync_fd(fd, j->path, j->kind == JOB_DIR, err);
+	rc = fsync_fd(fd, j->kind == JOB_DIR, j->path, err);
 	close(fd);
 	return rc;
 }

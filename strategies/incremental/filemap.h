@@ -12,10 +12,11 @@
 
 #include "errbuf.h"
 #include "incremental/blockmap.h"
+#include "pgcontrol.h"
 
 #define RELSEG_BLOCKS 131072u /* blocks per 1 GB relation segment file */
 #define BLOCK_SIZE 8192u
-#define TABLESPACE_VERSION_DIR "PG_15_202209061"
+#define TABLESPACE_VERSION_DIR TABLESPACE_VERSION_DIR_15
 
 enum file_type { FILE_TYPE_NONE = 0, FILE_TYPE_REGULAR, FILE_TYPE_DIRECTORY, FILE_TYPE_SYMLINK };
 

@@ -13,16 +13,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/tablespace.h"
+#include "base/timeline.h"
+#include "base/walreader.h"
 #include "exec.h"
 #include "fsutil.h"
-#include "full/tablespace.h"
 #include "incremental/crashrecovery.h"
 #include "incremental/filemap.h"
 #include "incremental/rewindlabel.h"
 #include "incremental/source.h"
 #include "incremental/targetio.h"
-#include "incremental/timeline.h"
-#include "incremental/walreader.h"
 #include "incremental/walscan.h"
 #include "inject.h"
 #include "log.h"
@@ -402,8 +402,8 @@ static int create_link(struct incr *c, const struct file_entry *e, struct errbuf
 		return errbuf_set(err, "the source has a symlink \"%s\" outside pg_tblspc; only "
 				       "tablespace links are supported",
 				  e->path);
-	if (full_tablespace_map(e->source_link, oid, c->r->source_dbid, c->r->dbid, c->source_local,
-				&mapped, err) != 0)
+	if (tablespace_map(e->source_link, oid, c->r->source_dbid, c->r->dbid, c->source_local,
+			   &mapped, err) != 0)
 		return -1;
 	rc = mkdir_p(mapped, 0700, err);
 	if (rc == 0)

@@ -1,6 +1,6 @@
 #include "incremental/rewindlabel.h"
 
-#include "incremental/timeline.h"
+#include "base/timeline.h"
 
 void rewindlabel_render(struct strbuf *out, const struct rewind_start *start, time_t when)
 {

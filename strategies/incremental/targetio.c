@@ -678,9 +678,8 @@ int targetio_write_file(struct targetio *tio, const char *relpath, const void *d
 		}
 		done += (size_t) n;
 	}
-	if (fsync(fd) != 0) {
-		errbuf_set_errno(err, errno, "cannot fsync \"%s/%s.segrecover.tmp\"", tio->datadir,
-				 relpath);
+	if (fsync_fd(fd, false, rp.name, err) != 0) {
+		errbuf_prefix(err, "in \"%s\"", tio->datadir);
 		goto fail;
 	}
 	close(fd);
@@ -691,9 +690,11 @@ int targetio_write_file(struct targetio *tio, const char *relpath, const void *d
 		goto fail;
 	}
 	dirfd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0 || fsync(dirfd) != 0) {
-		errbuf_set_errno(err, errno, "cannot fsync directory \"%s/%s\"", tio->datadir, rp.dir);
-		if (dirfd >= 0)
+	if (dirfd < 0 || fsync_fd(dirfd, true, rp.dir, err) != 0) {
+		if (dirfd < 0)
+			errbuf_set_errno(err, errno, "cannot open directory \"%s/%s\"", tio->datadir,
+					 rp.dir);
+		else
 			close(dirfd);
 		free(tmp);
 		relpath_free(&rp);
@@ -726,9 +727,8 @@ static int sync_file(struct targetio *tio, const char *relpath, struct errbuf *e
 	int dfd, fd, errnum;
 
 	if (s != NULL) {
-		if (fsync(s->fd) != 0)
-			return errbuf_set_errno(err, errno, "cannot fsync \"%s/%s\"", tio->datadir,
-						relpath);
+		if (fsync_fd(s->fd, false, relpath, err) != 0)
+			return errbuf_prefix(err, "in \"%s\"", tio->datadir);
 		s->wb_pending = 0;
 		return 0;
 	}
@@ -744,8 +744,8 @@ static int sync_file(struct targetio *tio, const char *relpath, struct errbuf *e
 	if (fd < 0)
 		return errbuf_set_errno(err, errno, "cannot open \"%s/%s\" to fsync it", tio->datadir,
 					relpath);
-	if (fsync(fd) != 0) {
-		errbuf_set_errno(err, errno, "cannot fsync \"%s/%s\"", tio->datadir, relpath);
+	if (fsync_fd(fd, false, relpath, err) != 0) {
+		errbuf_prefix(err, "in \"%s\"", tio->datadir);
 		close(fd);
 		return -1;
 	}
@@ -764,9 +764,8 @@ static int sync_dir(struct targetio *tio, const char *reldir, struct errbuf *err
 	if (fd < 0)
 		return errbuf_set_errno(err, errno, "cannot open directory \"%s/%s\" to fsync it",
 					tio->datadir, reldir);
-	if (fsync(fd) != 0) {
-		errbuf_set_errno(err, errno, "cannot fsync directory \"%s/%s\"", tio->datadir,
-				 reldir);
+	if (fsync_fd(fd, true, reldir, err) != 0) {
+		errbuf_prefix(err, "in \"%s\"", tio->datadir);
 		close(fd);
 		return -1;
 	}

@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/walreader.h"
 #include "errbuf.h"
-#include "incremental/walreader.h"
 
 /* Size of the CheckPoint struct, the main data of a checkpoint record. */
 #define WAL_CHECKPOINT_DATA_SIZE 88u

@@ -177,7 +177,7 @@ static const char *const writer_names[] = { "direct", "libarchive" };
 
 /* Extract MEMBERS into s->root with writer W, in chunks of CHUNK bytes. */
 static int extract_with(const struct scratch *s, int w, const struct member *m, size_t n,
-			size_t chunk, bool main_archive, const struct full_tablespace *ts,
+			size_t chunk, bool main_archive, const struct tablespace *ts,
 			size_t nts, struct full_extract_stats *st, struct errbuf *err)
 {
 	struct strbuf tar;
@@ -463,7 +463,7 @@ END_TEST
 START_TEST(refuses_other_symlinks)
 {
 	struct scratch s;
-	struct full_tablespace ts = { .oid = 16385, .source_location = "/src/ts/2" };
+	struct tablespace ts = { .oid = 16385, .source_location = "/src/ts/2" };
 	struct member m[1];
 	struct full_extract_stats st;
 	struct errbuf err;
@@ -499,7 +499,7 @@ END_TEST
 START_TEST(tablespace_link_mapped_and_not_written_through)
 {
 	struct scratch s;
-	struct full_tablespace ts = { .oid = 16385, .source_location = "/src/ts/2/" };
+	struct tablespace ts = { .oid = 16385, .source_location = "/src/ts/2/" };
 	struct member m[] = {
 		{ "pg_tblspc/", 'd', 0700, NULL, 0, NULL },
 		{ "pg_tblspc/16385/", 'l', 0777, NULL, 0, "/src/ts/2" }, /* as the server names it */
@@ -779,52 +779,52 @@ START_TEST(tablespace_mapping_rule)
 	struct errbuf err;
 
 	/* Greenplum's per-dbid layout: the source dbid suffix becomes the target's. */
-	ck_assert_int_eq(full_tablespace_map("/data/ts1/2", 16385, 2, 5, true, &t, &err), 0);
+	ck_assert_int_eq(tablespace_map("/data/ts1/2", 16385, 2, 5, true, &t, &err), 0);
 	ck_assert_str_eq(t, "/data/ts1/5");
 	free(t);
-	ck_assert_int_eq(full_tablespace_map("/data/ts1/12/", 16385, 12, 7, true, &t, &err), 0);
+	ck_assert_int_eq(tablespace_map("/data/ts1/12/", 16385, 12, 7, true, &t, &err), 0);
 	ck_assert_str_eq(t, "/data/ts1/7");
 	free(t);
 	/* "/data/ts12" does not end in "/2". */
-	ck_assert_int_ne(full_tablespace_map("/data/ts12", 16385, 2, 5, true, &t, &err), 0);
+	ck_assert_int_ne(tablespace_map("/data/ts12", 16385, 2, 5, true, &t, &err), 0);
 	ck_assert_ptr_null(t);
 	ck_assert_msg(strstr(err.msg, "primary's tablespace") != NULL, "%s", err.msg);
 	ck_assert_msg(strstr(err.msg, "16385") != NULL, "%s", err.msg);
 	/* Another host: the same path is the mirror's own. */
-	ck_assert_int_eq(full_tablespace_map("/data/ts12", 16385, 2, 5, false, &t, &err), 0);
+	ck_assert_int_eq(tablespace_map("/data/ts12", 16385, 2, 5, false, &t, &err), 0);
 	ck_assert_str_eq(t, "/data/ts12");
 	free(t);
 	/* A relative location (in-place tablespace) cannot be mapped. */
-	ck_assert_int_ne(full_tablespace_map("pg_tblspc/16385", 16385, 2, 5, false, &t, &err), 0);
-	ck_assert(full_same_location("/a/b/", "/a/b"));
-	ck_assert(full_path_is_under("/a/b/c", "/a/b/"));
-	ck_assert(full_path_is_under("/a/b", "/a/b"));
-	ck_assert(!full_path_is_under("/a/bc", "/a/b"));
-	ck_assert(!full_path_is_under("/a", "/a/b"));
+	ck_assert_int_ne(tablespace_map("pg_tblspc/16385", 16385, 2, 5, false, &t, &err), 0);
+	ck_assert(tablespace_same_location("/a/b/", "/a/b"));
+	ck_assert_int_eq(path_relation("/a/b/c", "/a/b/"), PATH_INSIDE);
+	ck_assert_int_eq(path_relation("/a/b", "/a/b"), PATH_SAME);
+	ck_assert_int_eq(path_relation("/a/bc", "/a/b"), PATH_UNRELATED);
+	ck_assert_int_eq(path_relation("/a", "/a/b"), PATH_CONTAINS);
 	{
-		struct full_tablespace in_src = { .oid = 1, .target_location = "/p/data/ts/3" };
-		struct full_tablespace fine = { .oid = 1, .target_location = "/ts/3" };
+		struct tablespace in_src = { .oid = 1, .target_location = "/p/data/ts/3" };
+		struct tablespace fine = { .oid = 1, .target_location = "/ts/3" };
 
 		/* Inside the source's data directory on this host: never. */
-		ck_assert_int_ne(full_tablespace_check_place(&in_src, "/m/data", "/p/data", true, &err),
+		ck_assert_int_ne(tablespace_check_place(&in_src, "/m/data", "/p/data", true, &err),
 				 0);
 		ck_assert_msg(strstr(err.msg, "/p/data") != NULL, "%s", err.msg);
-		ck_assert_int_eq(full_tablespace_check_place(&in_src, "/m/data", "/p/data", false,
+		ck_assert_int_eq(tablespace_check_place(&in_src, "/m/data", "/p/data", false,
 							     &err), 0);
 		/* Inside the target's data directory: never. */
-		ck_assert_int_ne(full_tablespace_check_place(&in_src, "/p/data/", NULL, false, &err),
+		ck_assert_int_ne(tablespace_check_place(&in_src, "/p/data/", NULL, false, &err),
 				 0);
-		ck_assert_int_eq(full_tablespace_check_place(&fine, "/m/data", "/p/data", true, &err),
+		ck_assert_int_eq(tablespace_check_place(&fine, "/m/data", "/p/data", true, &err),
 				 0);
 	}
-	ck_assert(!full_same_location("/a/b", "/a/bc"));
+	ck_assert(!tablespace_same_location("/a/b", "/a/bc"));
 }
 END_TEST
 
 START_TEST(tablespace_directory_must_be_empty)
 {
 	struct scratch s;
-	struct full_tablespace ts = { .oid = 16385 };
+	struct tablespace ts = { .oid = 16385 };
 	struct full_syncer *syncer = full_syncer_new(1);
 	struct errbuf err;
 	char *deep, *file;

@@ -181,7 +181,7 @@ static void normal_stream(struct stream *s, size_t chunk, bool with_manifest)
 
 struct scratch {
 	char *tmp, *target, *ts;
-	struct full_tablespace tsp;
+	struct tablespace tsp;
 };
 
 static void scratch_new(struct scratch *s)
@@ -194,7 +194,7 @@ static void scratch_new(struct scratch *s)
 	s->ts = path_join(s->tmp, "ts3");
 	ck_assert_int_eq(mkdir(s->target, 0700), 0);
 	ck_assert_int_eq(mkdir(s->ts, 0700), 0);
-	s->tsp = (struct full_tablespace){ .oid = 16385, .source_location = "/src/ts/2",
+	s->tsp = (struct tablespace){ .oid = 16385, .source_location = "/src/ts/2",
 					   .target_location = s->ts };
 }
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "incremental/timeline.h"
+#include "base/timeline.h"
 #include "unit.h"
 #include "xalloc.h"
 

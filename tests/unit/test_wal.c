@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "incremental/timeline.h"
-#include "incremental/walreader.h"
+#include "base/timeline.h"
+#include "base/walreader.h"
 #include "unit.h"
 #include "xalloc.h"
 

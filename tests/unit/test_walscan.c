@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "incremental/timeline.h"
-#include "incremental/walreader.h"
+#include "base/timeline.h"
+#include "base/walreader.h"
 #include "incremental/walscan.h"
 #include "unit.h"
 #include "xalloc.h"

@@ -1,4 +1,4 @@
-#include "incremental/walreader.h"
+#include "base/walreader.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,4 +1,4 @@
-#include "incremental/timeline.h"
+#include "base/timeline.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -2,8 +2,8 @@
  * timeline: PostgreSQL timeline histories (pg_wal/NNNNNNNN.history), the divergence point of two
  * histories (pg_rewind's common ancestor), and WAL segment file names.
  */
-#ifndef SEGRECOVER_INCREMENTAL_TIMELINE_H
-#define SEGRECOVER_INCREMENTAL_TIMELINE_H
+#ifndef SEGRECOVER_BASE_TIMELINE_H
+#define SEGRECOVER_BASE_TIMELINE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -2,14 +2,14 @@
  * walreader: read and decode PostgreSQL 15 WAL records from a pg_wal directory by LSN, following a
  * timeline history; tells the end of the WAL apart from damaged WAL.
  */
-#ifndef SEGRECOVER_INCREMENTAL_WALREADER_H
-#define SEGRECOVER_INCREMENTAL_WALREADER_H
+#ifndef SEGRECOVER_BASE_WALREADER_H
+#define SEGRECOVER_BASE_WALREADER_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/timeline.h"
 #include "errbuf.h"
-#include "incremental/timeline.h"
 
 /* Page and record format constants of PostgreSQL 15 (xlog_internal.h, xlogrecord.h). */
 #define WAL_BLCKSZ 8192u
