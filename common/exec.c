@@ -151,15 +151,16 @@ void exec_free_argv(char **argv)
 int exec_spawn(const struct exec_options *opts, const char *const *argv, struct child *child,
 	       struct errbuf *err)
 {
-	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, execp[2] = { -1, -1 };
+	int inp[2] = { -1, -1 }, outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, execp[2] = { -1, -1 };
 	char **full = exec_build_argv(opts, argv);
 	pid_t pid;
 	int child_errno = 0;
 	ssize_t n;
 
 	child->pid = -1;
-	child->out_fd = child->err_fd = -1;
-	if ((opts->capture_stdout && pipe2(outp, O_CLOEXEC) != 0) ||
+	child->in_fd = child->out_fd = child->err_fd = -1;
+	if ((opts->pipe_stdin && pipe2(inp, O_CLOEXEC) != 0) ||
+	    (opts->capture_stdout && pipe2(outp, O_CLOEXEC) != 0) ||
 	    (opts->capture_stderr && pipe2(errp, O_CLOEXEC) != 0) || pipe2(execp, O_CLOEXEC) != 0) {
 		errbuf_set_errno(err, errno, "cannot create pipes to run %s", full[0]);
 		goto fail;
@@ -170,9 +171,11 @@ int exec_spawn(const struct exec_options *opts, const char *const *argv, struct 
 		goto fail;
 	}
 	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
+		int devnull = opts->pipe_stdin ? -1 : open("/dev/null", O_RDONLY);
 
-		if (devnull >= 0)
+		if (opts->pipe_stdin)
+			dup2(inp[0], STDIN_FILENO);
+		else if (devnull >= 0)
 			dup2(devnull, STDIN_FILENO);
 		if (opts->capture_stdout)
 			dup2(outp[1], STDOUT_FILENO);
@@ -202,6 +205,10 @@ int exec_spawn(const struct exec_options *opts, const char *const *argv, struct 
 		errbuf_set_errno(err, child_errno, "cannot run %s", full[0]);
 		goto fail;
 	}
+	if (opts->pipe_stdin) {
+		close(inp[0]);
+		child->in_fd = inp[1];
+	}
 	if (opts->capture_stdout) {
 		close(outp[1]);
 		child->out_fd = outp[0];
@@ -216,6 +223,8 @@ int exec_spawn(const struct exec_options *opts, const char *const *argv, struct 
 
 fail:
 	for (int i = 0; i < 2; i++) {
+		if (inp[i] >= 0)
+			close(inp[i]);
 		if (outp[i] >= 0)
 			close(outp[i]);
 		if (errp[i] >= 0)
@@ -232,11 +241,13 @@ int exec_wait(struct child *child, int *status, struct errbuf *err)
 	int st;
 	pid_t r;
 
+	if (child->in_fd >= 0)
+		close(child->in_fd);
 	if (child->out_fd >= 0)
 		close(child->out_fd);
 	if (child->err_fd >= 0)
 		close(child->err_fd);
-	child->out_fd = child->err_fd = -1;
+	child->in_fd = child->out_fd = child->err_fd = -1;
 	do
 		r = waitpid(child->pid, &st, 0);
 	while (r < 0 && errno == EINTR);

@@ -20,6 +20,7 @@ bool host_is_local(const char *host);
 /* A running child with its stdout and stderr readable through pipes (-1 when not captured). */
 struct child {
 	pid_t pid;
+	int in_fd;  /* the write end of its stdin pipe (pipe_stdin), else -1 */
 	int out_fd;
 	int err_fd;
 };
@@ -29,6 +30,7 @@ struct exec_options {
 	bool capture_stdout;
 	bool capture_stderr;
 	bool new_session;       /* setsid(): the child survives our terminal's signals */
+	bool pipe_stdin;        /* stdin is a pipe from us (else /dev/null): closing it tells the child */
 	const char *cwd;        /* NULL: "/" (PostgreSQL tools fail in a directory they cannot read) */
 };
 
@@ -39,7 +41,7 @@ void exec_free_argv(char **argv);
 int exec_spawn(const struct exec_options *opts, const char *const *argv, struct child *child,
 	       struct errbuf *err);
 
-/* Wait for the child; *status is the exit code, or 128+signal. Closes its pipes. */
+/* Wait for the child; *status is the exit code, or 128+signal. Closes its pipes (stdin's too). */
 int exec_wait(struct child *child, int *status, struct errbuf *err);
 
 /* Run to completion, collecting stdout and stderr (either may be NULL to discard). */

@@ -15,14 +15,14 @@
 #include "log.h"
 #include "proto/agentproto.h"
 #include "registry.h"
+#include "runner.h"
+#include "strvec.h"
 #include "targetguard.h"
 #include "xalloc.h"
 
-static volatile sig_atomic_t interrupted;
-
 void dispatch_interrupt(void)
 {
-	interrupted = 1;
+	runner_stop();
 }
 
 void dispatch_init(struct dispatch *d, struct plan *plan)
@@ -34,10 +34,6 @@ void dispatch_init(struct dispatch *d, struct plan *plan)
 
 		r->plan = &plan->rows[i];
 		r->state = RUN_PENDING;
-		r->child.pid = -1;
-		r->child.out_fd = r->child.err_fd = -1;
-		strbuf_init(&r->out, 0);
-		strbuf_init(&r->errout, 0);
 	}
 	if (d->sync_timeout_s <= 0)
 		d->sync_timeout_s = 600;
@@ -45,10 +41,8 @@ void dispatch_init(struct dispatch *d, struct plan *plan)
 
 void dispatch_free(struct dispatch *d)
 {
-	for (size_t i = 0; i < d->nrows; i++) {
-		strbuf_release(&d->rows[i].out);
-		strbuf_release(&d->rows[i].errout);
-	}
+	for (size_t i = 0; i < d->nrows; i++)
+		strvec_clear(&d->rows[i].argv);
 	free(d->rows);
 	d->rows = NULL;
 }
@@ -72,72 +66,79 @@ static void fail_row(struct run_row *r, const char *step, const char *msg)
 	log_error(SEG_FMT ": %s failed: %s", SEG_ARGS(&r->plan->target), s, m);
 }
 
-static int start_row(struct dispatch *d, struct run_row *r)
+/* The agent's command line for a row: the recover verb, the plan, every other instance. */
+static void build_argv(struct dispatch *d, struct run_row *r)
 {
 	const struct plan_row *p = r->plan;
-	char dbid[16], content[16], tport[16], sdbid[16], sport[16], rate[24];
 	char *agent = agentproto_agent_path();
-	const char **argv = xcalloc(40 + 2 * d->cat->nsegs, sizeof(*argv));
-	char **specs = xcalloc(d->cat->nsegs + 1, sizeof(*specs));
-	size_t n = 0, nspecs = 0;
-	int rc = 0;
-	struct exec_options eo = { .host = host_of(r), .capture_stdout = true, .capture_stderr = true,
-				   .new_session = true };
-	struct errbuf err;
+	struct strvec *av = &r->argv;
 
-	snprintf(dbid, sizeof(dbid), "%d", p->target.dbid);
-	snprintf(content, sizeof(content), "%d", p->target.content);
-	snprintf(tport, sizeof(tport), "%d", p->target.port);
-	snprintf(sdbid, sizeof(sdbid), "%d", p->source->dbid);
-	snprintf(sport, sizeof(sport), "%d", p->source->port);
-	argv[n++] = agent;
-	argv[n++] = "--type";
-	argv[n++] = p->strategy;
-	argv[n++] = "--dbid";
-	argv[n++] = dbid;
-	argv[n++] = "--content";
-	argv[n++] = content;
-	argv[n++] = "--target-datadir";
-	argv[n++] = p->target.datadir;
-	argv[n++] = "--target-port";
-	argv[n++] = tport;
-	argv[n++] = "--target-address";
-	argv[n++] = p->target.address;
-	argv[n++] = "--source-dbid";
-	argv[n++] = sdbid;
-	argv[n++] = "--source-host";
-	argv[n++] = p->source->address;
-	argv[n++] = "--source-port";
-	argv[n++] = sport;
-	argv[n++] = "--source-datadir";
-	argv[n++] = p->source->datadir;
+	strvec_clear(av);
+	strvec_push(av, agent);
+	free(agent);
+	strvec_push(av, AGENT_VERB_RECOVER);
+	strvec_push(av, "--type");
+	strvec_push(av, p->strategy);
+	strvec_push(av, "--dbid");
+	strvec_pushf(av, "%d", p->target.dbid);
+	strvec_push(av, "--content");
+	strvec_pushf(av, "%d", p->target.content);
+	strvec_push(av, "--target-datadir");
+	strvec_push(av, p->target.datadir);
+	strvec_push(av, "--target-port");
+	strvec_pushf(av, "%d", p->target.port);
+	strvec_push(av, "--target-address");
+	strvec_push(av, p->target.address);
+	strvec_push(av, "--source-dbid");
+	strvec_pushf(av, "%d", p->source->dbid);
+	strvec_push(av, "--source-host");
+	strvec_push(av, p->source->address);
+	strvec_push(av, "--source-port");
+	strvec_pushf(av, "%d", p->source->port);
+	strvec_push(av, "--source-datadir");
+	strvec_push(av, p->source->datadir);
 	/* The plan only holds instances the catalog marks down (invariant 5's first condition). */
-	argv[n++] = "--force-overwrite";
+	strvec_push(av, "--force-overwrite");
 	/* Every other instance: the agent refuses a target that touches one (invariant 5). */
 	for (size_t i = 0; i < d->cat->nsegs; i++) {
 		const struct segment *s = &d->cat->segs[i];
 
 		if (s->dbid == p->target.dbid)
 			continue;
-		specs[nspecs] = guard_format_spec(s->dbid, s->hostname, s->address, s->port, s->datadir);
-		argv[n++] = "--protect";
-		argv[n++] = specs[nspecs++];
+		strvec_push(av, "--protect");
+		strvec_pushf(av, "%d|%s|%s|%d|%s", s->dbid, s->hostname, s->address, s->port,
+			     s->datadir);
 	}
 	if (d->opts->max_rate_kbps > 0 && (p->s->caps & STRATEGY_RATE_LIMITED)) {
-		snprintf(rate, sizeof(rate), "%ld", d->opts->max_rate_kbps);
-		argv[n++] = "--max-rate";
-		argv[n++] = rate;
+		strvec_push(av, "--max-rate");
+		strvec_pushf(av, "%ld", d->opts->max_rate_kbps);
 	}
 	if (d->opts->logdir) {
-		argv[n++] = "-l";
-		argv[n++] = d->opts->logdir;
+		strvec_push(av, "-l");
+		strvec_push(av, d->opts->logdir);
 	}
 	if (d->opts->verbosity == LOG_VERBOSE)
-		argv[n++] = "-v";
-	argv[n] = NULL;
+		strvec_push(av, "-v");
+	/* The agent stops its work when this pipe closes: an interrupt reaches remote hosts too. */
+	strvec_push(av, "--watch-stdin");
+}
 
+static const char *row_host(void *ctx, size_t i)
+{
+	struct dispatch *d = ctx;
+
+	return host_of(&d->rows[i]);
+}
+
+static int row_start(void *ctx, size_t i, struct runner_spawn *sp)
+{
+	struct dispatch *d = ctx;
+	struct run_row *r = &d->rows[i];
+	const struct plan_row *p = r->plan;
+
+	build_argv(d, r);
 	{
-		char *cmd = exec_describe(argv);
+		char *cmd = exec_describe(strvec_argv(&r->argv));
 
 		log_debug("dbid %d: running on %s: %s", p->target.dbid, host_of(r), cmd);
 		free(cmd);
@@ -147,22 +148,11 @@ static int start_row(struct dispatch *d, struct run_row *r)
 	r->needs_full = false;
 	r->phase[0] = '\0';
 	r->done = r->total = 0;
-	strbuf_reset(&r->out);
-	strbuf_reset(&r->errout);
-	if (exec_spawn(&eo, argv, &r->child, &err) != 0) {
-		fail_row(r, "start", err.msg);
-		rc = -1;
-	} else {
-		r->state = RUN_COPYING;
-		log_info("dbid %d: %s recovery of " SEG_FMT " from " SEG_FMT " started", p->target.dbid,
-			 p->s->label, SEG_ARGS(&p->target), SEG_ARGS(p->source));
-	}
-	for (size_t i = 0; i < nspecs; i++)
-		free(specs[i]);
-	free(specs);
-	free(argv);
-	free(agent);
-	return rc;
+	r->state = RUN_COPYING;
+	sp->argv = strvec_argv(&r->argv);
+	log_info("dbid %d: %s recovery of " SEG_FMT " from " SEG_FMT " started", p->target.dbid,
+		 p->s->label, SEG_ARGS(&p->target), SEG_ARGS(p->source));
+	return 1;
 }
 
 static void handle_agent_line(struct run_row *r, const char *line)
@@ -207,59 +197,32 @@ static void handle_agent_line(struct run_row *r, const char *line)
 			log_msg(level, "dbid %d: %s", al.dbid, al.msg);
 		break;
 	}
+	case AGENT_STOPPED:
+	case AGENT_STARTED:
+	case AGENT_HBA:
+		/* replies of the other verbs: not expected from a recovery */
+		log_debug("dbid %d: %s", r->plan->target.dbid, line);
+		break;
 	}
 }
 
-/* Split complete lines out of BUF; the rest stays for the next read. */
-static void drain_lines(struct run_row *r, struct strbuf *buf, bool is_stdout)
+static void row_line(void *ctx, size_t i, bool is_stderr, const char *line)
 {
-	size_t start = 0;
+	struct dispatch *d = ctx;
+	struct run_row *r = &d->rows[i];
 
-	for (size_t i = 0; i < buf->len; i++) {
-		if (buf->buf[i] != '\n')
-			continue;
-		buf->buf[i] = '\0';
-		if (is_stdout)
-			handle_agent_line(r, buf->buf + start);
-		else
-			log_debug("dbid %d (%s): %s", r->plan->target.dbid, host_of(r), buf->buf + start);
-		start = i + 1;
-	}
-	if (start > 0) {
-		memmove(buf->buf, buf->buf + start, buf->len - start);
-		buf->len -= start;
-		buf->buf[buf->len] = '\0';
-	}
+	if (is_stderr)
+		log_debug("dbid %d (%s): %s", r->plan->target.dbid, host_of(r), line);
+	else
+		handle_agent_line(r, line);
 }
 
-static bool read_fd(struct run_row *r, int *fd, struct strbuf *buf, bool is_stdout)
+/* The agent ended: the copy is done (wait for sync), falls back to a full copy, or failed. */
+static bool row_finished(void *ctx, size_t i, int status, const char *why)
 {
-	char chunk[8192];
-	ssize_t n = read(*fd, chunk, sizeof(chunk));
+	struct dispatch *d = ctx;
+	struct run_row *r = &d->rows[i];
 
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return true;
-	if (n <= 0) {
-		if (buf->len > 0) {
-			strbuf_addch(buf, '\n');
-			drain_lines(r, buf, is_stdout);
-		}
-		close(*fd);
-		*fd = -1;
-		return false;
-	}
-	strbuf_add(buf, chunk, (size_t) n);
-	drain_lines(r, buf, is_stdout);
-	return true;
-}
-
-static void finish_child(struct dispatch *d, struct run_row *r)
-{
-	struct errbuf err;
-	int status = -1;
-
-	if (exec_wait(&r->child, &status, &err) != 0)
-		status = -1;
 	if (status == 0 && r->saw_done) {
 		double now = now_seconds();
 
@@ -269,18 +232,18 @@ static void finish_child(struct dispatch *d, struct run_row *r)
 		log_info("dbid %d: copied and started in %.2f s (%llu bytes copied); waiting for it to "
 			 "catch up",
 			 r->plan->target.dbid, now - r->t_start, (unsigned long long) r->bytes);
-		return;
+		return false;
 	}
-	if (r->error[0] == '\0') {
-		char msg[256];
-
-		snprintf(msg, sizeof(msg), "gpsegrecovery on %s exited with status %d without reporting "
-					   "an error; see its log in ~/gpAdminLogs on that host",
+	if (r->error[0] == '\0' && why != NULL)
+		snprintf(r->error, sizeof(r->error), "cannot run gpsegrecovery on %s: %s", host_of(r),
+			 why);
+	else if (r->error[0] == '\0')
+		snprintf(r->error, sizeof(r->error),
+			 "gpsegrecovery on %s exited with status %d without reporting an error; see "
+			 "its log in ~/gpAdminLogs on that host",
 			 host_of(r), status);
-		snprintf(r->error, sizeof(r->error), "%s", msg);
-	}
 	if (d->opts->fallback && (r->plan->s->caps & STRATEGY_FALLS_BACK) && !r->fell_back &&
-	    !interrupted) {
+	    !runner_stopped()) {
 		/* --fallback: the in-place attempt failed; a full copy needs nothing of the target. */
 		log_warning("dbid %d: %s recovery failed at %s (%s); falling back to full "
 			    "recovery (--fallback)",
@@ -291,9 +254,10 @@ static void finish_child(struct dispatch *d, struct run_row *r)
 		r->fell_back = true;
 		r->state = RUN_PENDING;
 		r->step[0] = r->error[0] = '\0';
-		return;
+		return true;
 	}
 	fail_row(r, r->step[0] ? r->step : "recovery", r->error);
+	return false;
 }
 
 /* One probe of a copied row's content: marks it in sync when it is, through the probe logic. */
@@ -334,101 +298,64 @@ static void probe_sync(struct dispatch *d, struct run_row *r)
 			 "sync timeout; it may still catch up: check gpstate -e, then run gpfts --once");
 }
 
-static bool can_start(struct dispatch *d, const struct run_row *r, int running)
+/* Between polls: the interrupt, the rows waiting for sync, the view. */
+static bool dispatch_idle(void *ctx)
 {
-	int on_host = 0;
+	struct dispatch *d = ctx;
+	bool syncing = false;
 
-	if (running >= d->opts->parallel)
-		return false;
-	for (size_t i = 0; i < d->nrows; i++)
-		if (d->rows[i].state == RUN_COPYING && strcmp(host_of(&d->rows[i]), host_of(r)) == 0)
-			on_host++;
-	return on_host < d->opts->per_host;
+	if (runner_stopped() && !d->stop_seen) {
+		d->stop_seen = true;
+		log_warning("interrupted: stopping the running recoveries");
+		for (size_t i = 0; i < d->nrows; i++) {
+			struct run_row *r = &d->rows[i];
+
+			if (r->state == RUN_PENDING)
+				fail_row(r, "interrupted",
+					 "gprecoverseg was interrupted before this segment's recovery "
+					 "started");
+			else if (r->state == RUN_SYNCING)
+				fail_row(r, "interrupted",
+					 "gprecoverseg was interrupted while waiting for the mirror to be "
+					 "in sync; gpfts --once will record it once it is");
+		}
+	}
+	for (size_t i = 0; i < d->nrows; i++) {
+		struct run_row *r = &d->rows[i];
+
+		if (r->state == RUN_SYNCING && now_seconds() >= r->next_sync_probe)
+			probe_sync(d, r);
+		syncing = syncing || r->state == RUN_SYNCING;
+	}
+	pview_update(d->view, d->rows, d->nrows, false);
+	return syncing;
 }
 
 size_t dispatch_run(struct dispatch *d)
 {
+	static const struct runner_ops ops = {
+		.host = row_host,
+		.start = row_start,
+		.line = row_line,
+		.finished = row_finished,
+		.idle = dispatch_idle,
+	};
 	struct progress_view view;
-	bool sent_stop = false;
+	struct runner runner = {
+		.ntasks = d->nrows,
+		.max_parallel = d->opts->parallel,
+		.max_per_host = d->opts->per_host,
+		.watch_pipe = true,
+	};
 	size_t not_done = 0;
 
 	pview_init(&view, d->nrows, d->opts->progress, d->opts->sequential_progress,
 		   d->progress_file);
-	for (;;) {
-		struct pollfd fds[2 * 128 + 1];
-		struct run_row *owner[2 * 128 + 1];
-		size_t nfds = 0;
-		int running = 0, active = 0;
-
-		for (size_t i = 0; i < d->nrows; i++) {
-			if (d->rows[i].state == RUN_COPYING)
-				running++;
-			if (d->rows[i].state != RUN_DONE && d->rows[i].state != RUN_FAILED)
-				active++;
-		}
-		if (active == 0)
-			break;
-		if (interrupted && !sent_stop) {
-			/* Each gpsegrecovery leads its own session: stop the whole group. */
-			for (size_t i = 0; i < d->nrows; i++) {
-				if (d->rows[i].state == RUN_COPYING && d->rows[i].child.pid > 0)
-					kill(-d->rows[i].child.pid, SIGTERM);
-				if (d->rows[i].state == RUN_PENDING || d->rows[i].state == RUN_SYNCING)
-					fail_row(&d->rows[i], "interrupted",
-						 d->rows[i].state == RUN_PENDING
-							 ? "gprecoverseg was interrupted before this "
-							   "segment's recovery started"
-							 : "gprecoverseg was interrupted while waiting "
-							   "for the mirror to be in sync; gpfts --once "
-							   "will record it once it is");
-			}
-			sent_stop = true;
-			log_warning("interrupted: stopping the running recoveries");
-		}
-		for (size_t i = 0; i < d->nrows && !interrupted; i++)
-			if (d->rows[i].state == RUN_PENDING && can_start(d, &d->rows[i], running))
-				if (start_row(d, &d->rows[i]) == 0)
-					running++;
-		for (size_t i = 0; i < d->nrows && nfds + 2 < sizeof(fds) / sizeof(fds[0]); i++) {
-			struct run_row *r = &d->rows[i];
-
-			if (r->state != RUN_COPYING)
-				continue;
-			if (r->child.out_fd >= 0) {
-				fds[nfds] = (struct pollfd){ .fd = r->child.out_fd, .events = POLLIN };
-				owner[nfds++] = r;
-			}
-			if (r->child.err_fd >= 0) {
-				fds[nfds] = (struct pollfd){ .fd = r->child.err_fd, .events = POLLIN };
-				owner[nfds++] = r;
-			}
-		}
-		if (nfds > 0 && poll(fds, nfds, 200) < 0 && errno != EINTR)
-			break;
-		if (nfds == 0)
-			usleep(200 * 1000);
-		for (size_t k = 0; k < nfds; k++) {
-			struct run_row *r = owner[k];
-
-			if (!(fds[k].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			if (fds[k].fd == r->child.out_fd)
-				read_fd(r, &r->child.out_fd, &r->out, true);
-			else if (fds[k].fd == r->child.err_fd)
-				read_fd(r, &r->child.err_fd, &r->errout, false);
-		}
-		for (size_t i = 0; i < d->nrows; i++) {
-			struct run_row *r = &d->rows[i];
-
-			if (r->state == RUN_COPYING && r->child.out_fd < 0 && r->child.err_fd < 0)
-				finish_child(d, r);
-			if (r->state == RUN_SYNCING && now_seconds() >= r->next_sync_probe)
-				probe_sync(d, r);
-		}
-		pview_update(&view, d->rows, d->nrows, false);
-	}
+	d->view = &view;
+	runner_run(&runner, &ops, d);
 	pview_update(&view, d->rows, d->nrows, true);
 	pview_finish(&view);
+	d->view = NULL;
 	for (size_t i = 0; i < d->nrows; i++)
 		if (d->rows[i].state != RUN_DONE)
 			not_done++;

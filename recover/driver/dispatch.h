@@ -11,10 +11,11 @@
 #include <stdint.h>
 
 #include "catalog.h"
+#include "driver/progressview.h"
 #include "driver/plan.h"
 #include "exec.h"
 #include "log.h"
-#include "strbuf.h"
+#include "strvec.h"
 
 enum run_state {
 	RUN_PENDING,
@@ -37,8 +38,7 @@ struct run_row {
 	bool fell_back;           /* an incremental attempt failed and a full one replaced it */
 	char first_strategy[256];
 	/* private to dispatch */
-	struct child child;
-	struct strbuf out, errout;
+	struct strvec argv;       /* the running agent's command line */
 	bool saw_done;
 	double sync_deadline;
 	double next_sync_probe;
@@ -65,6 +65,9 @@ struct dispatch {
 	struct run_row *rows;
 	size_t nrows;
 	int sync_timeout_s;
+	/* private */
+	struct progress_view *view;
+	bool stop_seen;
 };
 
 /* Run every row to the end (done or failed). Returns the number of rows not done. */

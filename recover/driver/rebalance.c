@@ -21,7 +21,9 @@
 #include "pgcontrol.h"
 #include "proto/agentproto.h"
 #include "replication.h"
+#include "runner.h"
 #include "strbuf.h"
+#include "strvec.h"
 #include "xalloc.h"
 
 enum pair_state {
@@ -42,9 +44,11 @@ struct pair {
 	enum pair_state state;
 	struct errbuf why; /* for a skipped, restored or failed pair */
 	lsn_t wal_end;
-	/* the stop agent */
-	struct child child;
-	struct strbuf out, errout;
+	/* the last agent run on the acting primary (stop or start) */
+	struct strvec argv;
+	struct agent_line reply;  /* its @stopped / @started line */
+	bool replied;
+	char error[1536];         /* its @error message, or why it did not run */
 	int status;
 };
 
@@ -66,8 +70,7 @@ static void pairs_free(struct rebalance *rb)
 		segment_free(&rb->pairs[i].primary);
 		if (rb->pairs[i].has_mirror)
 			segment_free(&rb->pairs[i].mirror);
-		strbuf_release(&rb->pairs[i].out);
-		strbuf_release(&rb->pairs[i].errout);
+		strvec_clear(&rb->pairs[i].argv);
 	}
 	free(rb->pairs);
 	rb->pairs = NULL;
@@ -95,8 +98,6 @@ static void collect_unbalanced(struct rebalance *rb, const struct catalog *cat)
 			pr->has_mirror = true;
 		}
 		pr->state = PAIR_PENDING;
-		strbuf_init(&pr->out, 0);
-		strbuf_init(&pr->errout, 0);
 	}
 }
 
@@ -195,87 +196,95 @@ static int choose_candidates(struct rebalance *rb, struct errbuf *err)
 }
 
 /* Run the agent with ARGS on HOST for every pair of the batch at once; collect the outputs. */
-static void run_agents(struct pair **batch, size_t n, const char *mode)
+/* One agent verb on the acting primary of every pair of a batch, all at once. */
+struct verb_run {
+	struct pair **batch;
+	const char *verb;
+};
+
+static const char *verb_host(void *ctx, size_t i)
 {
-	char *agent = agentproto_agent_path();
-	struct pollfd *fds = xcalloc(2 * n, sizeof(*fds));
-	size_t open_fds = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		struct pair *pr = batch[i];
-		const char *argv[] = { agent, mode, "--target-datadir", pr->primary.datadir, NULL };
-		struct exec_options eo = { .host = pr->primary.hostname, .capture_stdout = true,
-					   .capture_stderr = true, .new_session = true };
-		struct errbuf err;
-
-		strbuf_reset(&pr->out);
-		strbuf_reset(&pr->errout);
-		pr->status = -1;
-		pr->child.pid = 0;
-		if (exec_spawn(&eo, argv, &pr->child, &err) != 0) {
-			strbuf_addstr(&pr->errout, err.msg);
-			continue;
-		}
-		fds[2 * i] = (struct pollfd) { .fd = pr->child.out_fd, .events = POLLIN };
-		fds[2 * i + 1] = (struct pollfd) { .fd = pr->child.err_fd, .events = POLLIN };
-		open_fds += 2;
-	}
-	/* Both pipes of every child are drained together: none can block on a full pipe. */
-	while (open_fds > 0) {
-		if (poll(fds, 2 * n, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		for (size_t j = 0; j < 2 * n; j++) {
-			char buf[4096];
-			ssize_t got;
-
-			if (fds[j].fd < 0 || fds[j].revents == 0)
-				continue;
-			got = read(fds[j].fd, buf, sizeof(buf));
-			if (got > 0) {
-				strbuf_add(j % 2 ? &batch[j / 2]->errout : &batch[j / 2]->out, buf, (size_t) got);
-			} else if (got == 0 || errno != EINTR) {
-				fds[j].fd = -1;
-				open_fds--;
-			}
-		}
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct errbuf err;
-
-		if (batch[i]->child.pid > 0 && exec_wait(&batch[i]->child, &batch[i]->status, &err) != 0)
-			strbuf_addstr(&batch[i]->errout, err.msg);
-		strbuf_rtrim(&batch[i]->out);
-		strbuf_rtrim(&batch[i]->errout);
-	}
-	free(fds);
-	free(agent);
+	return ((struct verb_run *) ctx)->batch[i]->primary.hostname;
 }
 
-/* The last ERROR line of an agent's log output, or all of it. */
-static const char *agent_error(const struct pair *pr)
+static int verb_start(void *ctx, size_t i, struct runner_spawn *sp)
 {
-	const char *e = pr->errout.buf, *hit = NULL;
+	struct verb_run *vr = ctx;
+	struct pair *pr = vr->batch[i];
+	char *agent = agentproto_agent_path();
 
-	for (const char *p = strstr(e, "[ERROR]:-"); p; p = strstr(p + 1, "[ERROR]:-"))
-		hit = p + 9;
-	return hit ? hit : (pr->errout.len ? e : "no output");
+	strvec_clear(&pr->argv);
+	strvec_push(&pr->argv, agent);
+	free(agent);
+	strvec_push(&pr->argv, vr->verb);
+	strvec_push(&pr->argv, "--dbid");
+	strvec_pushf(&pr->argv, "%d", pr->primary.dbid);
+	strvec_push(&pr->argv, "--target-datadir");
+	strvec_push(&pr->argv, pr->primary.datadir);
+	strvec_push(&pr->argv, "--target-address");
+	strvec_push(&pr->argv, pr->primary.address);
+	strvec_push(&pr->argv, "--target-port");
+	strvec_pushf(&pr->argv, "%d", pr->primary.port);
+	strvec_push(&pr->argv, "--watch-stdin");
+	pr->replied = false;
+	pr->error[0] = '\0';
+	pr->status = -1;
+	sp->argv = strvec_argv(&pr->argv);
+	return 1;
+}
+
+static void verb_line(void *ctx, size_t i, bool is_stderr, const char *line)
+{
+	struct pair *pr = ((struct verb_run *) ctx)->batch[i];
+	struct agent_line al;
+
+	if (is_stderr || agentproto_parse(line, &al) != 0) {
+		log_debug("content %d (%s): %s", pr->content, pr->primary.hostname, line);
+		return;
+	}
+	if (al.kind == AGENT_ERROR)
+		snprintf(pr->error, sizeof(pr->error), "%s", al.msg);
+	else if (al.kind == AGENT_STOPPED || al.kind == AGENT_STARTED) {
+		pr->reply = al;
+		pr->replied = true;
+	}
+}
+
+static bool verb_finished(void *ctx, size_t i, int status, const char *why)
+{
+	struct pair *pr = ((struct verb_run *) ctx)->batch[i];
+
+	pr->status = status;
+	if (pr->error[0] == '\0')
+		snprintf(pr->error, sizeof(pr->error), "%s",
+			 why ? why : pr->replied ? "" : "the agent ended without a reply");
+	return false;
+}
+
+static void run_agents(struct pair **batch, size_t n, const char *verb)
+{
+	static const struct runner_ops ops = {
+		.host = verb_host,
+		.start = verb_start,
+		.line = verb_line,
+		.finished = verb_finished,
+	};
+	struct verb_run vr = { .batch = batch, .verb = verb };
+	struct runner runner = { .ntasks = n, .max_parallel = (int) n, .max_per_host = (int) n,
+				 .watch_pipe = true };
+
+	runner_run(&runner, &ops, &vr);
 }
 
 static void stop_primaries(struct pair **batch, size_t n)
 {
 	log_info("Stopping unbalanced primary segments...");
-	run_agents(batch, n, "--stop-instance");
+	run_agents(batch, n, AGENT_VERB_STOP);
 	for (size_t i = 0; i < n; i++) {
 		struct pair *pr = batch[i];
-		const char *end = strstr(pr->out.buf, "end=");
-		unsigned long long lsn;
-		char text[32];
 
-		if (pr->status == 0 && end && sscanf(end, "end=%31s", text) == 1 && pg_parse_lsn(text, &lsn)) {
-			pr->wal_end = (lsn_t) lsn;
+		if (pr->status == 0 && pr->replied && pr->reply.kind == AGENT_STOPPED) {
+			pr->wal_end = (lsn_t) pr->reply.lsn;
 			pr->state = PAIR_STOPPED;
 			log_info("content %d: primary " SEG_FMT " stopped; its WAL ends at " LSN_FMT,
 				 pr->content, SEG_ARGS(&pr->primary), LSN_ARGS(pr->wal_end));
@@ -285,7 +294,7 @@ static void stop_primaries(struct pair **batch, size_t n)
 		errbuf_set(&pr->why,
 			   "stopping primary " SEG_FMT " failed (exit %d): %s. Check it with gpstate "
 			   "-e; if it is down, gpfts --once fails the content over",
-			   SEG_ARGS(&pr->primary), pr->status, agent_error(pr));
+			   SEG_ARGS(&pr->primary), pr->status, pr->error);
 		log_error("content %d: %s", pr->content, pr->why.msg);
 	}
 }
@@ -324,8 +333,8 @@ static void restore_primary(struct pair *pr, const char *reason)
 
 	log_warning("content %d: %s; starting primary " SEG_FMT " again", pr->content, reason,
 		    SEG_ARGS(&pr->primary));
-	run_agents(one, 1, "--start-instance");
-	if (pr->status == 0) {
+	run_agents(one, 1, AGENT_VERB_START);
+	if (pr->status == 0 && pr->replied) {
 		pr->state = PAIR_RESTORED;
 		errbuf_set(&pr->why, "%s; the primary was started again, the pair is left "
 			   "as it was", reason);
@@ -333,7 +342,7 @@ static void restore_primary(struct pair *pr, const char *reason)
 		pr->state = PAIR_FAILED;
 		errbuf_set(&pr->why, "%s, and starting primary " SEG_FMT " again failed: %s. "
 			   "Start it (pg_ctl start -D %s) or let gpfts fail the content over",
-			   reason, SEG_ARGS(&pr->primary), agent_error(pr), pr->primary.datadir);
+			   reason, SEG_ARGS(&pr->primary), pr->error, pr->primary.datadir);
 		log_error("content %d: %s", pr->content, pr->why.msg);
 	}
 }

@@ -2,6 +2,7 @@
 
 #include <inttypes.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -56,6 +57,12 @@ int agentproto_parse(const char *line, struct agent_line *out)
 		out->kind = AGENT_ERROR;
 	else if (strncmp(line, "@note ", 6) == 0)
 		out->kind = AGENT_NOTE;
+	else if (strncmp(line, "@stopped ", 9) == 0)
+		out->kind = AGENT_STOPPED;
+	else if (strncmp(line, "@started ", 9) == 0)
+		out->kind = AGENT_STARTED;
+	else if (strncmp(line, "@hba ", 5) == 0)
+		out->kind = AGENT_HBA;
 	else
 		return -1;
 	if (uint_field(line, "dbid", &dbid) != 0)
@@ -72,6 +79,24 @@ int agentproto_parse(const char *line, struct agent_line *out)
 		if (uint_field(line, "bytes", &out->done) != 0 || field(line, "seconds", buf, sizeof(buf)) != 0)
 			return -1;
 		out->seconds = strtod(buf, NULL);
+		return 0;
+	case AGENT_STOPPED: {
+		unsigned hi, lo;
+		uint64_t tli;
+
+		if (field(line, "end", buf, sizeof(buf)) != 0 || sscanf(buf, "%X/%X", &hi, &lo) != 2 ||
+		    uint_field(line, "timeline", &tli) != 0)
+			return -1;
+		out->lsn = ((uint64_t) hi << 32) | lo;
+		out->timeline = (unsigned) tli;
+		return 0;
+	}
+	case AGENT_STARTED:
+	case AGENT_HBA:
+		if (field(line, out->kind == AGENT_STARTED ? "already" : "changed", buf, sizeof(buf)) != 0 ||
+		    (strcmp(buf, "yes") != 0 && strcmp(buf, "no") != 0))
+			return -1;
+		out->flag = strcmp(buf, "yes") == 0;
 		return 0;
 	case AGENT_ERROR:
 	case AGENT_NOTE: {
@@ -128,6 +153,25 @@ void agentproto_note(FILE *out, int dbid, const char *level, const char *msg)
 {
 	fprintf(out, "@note dbid=%d level=%s msg=", dbid, level);
 	put_one_line(out, msg);
+}
+
+void agentproto_stopped(FILE *out, int dbid, uint64_t end_lsn, unsigned timeline)
+{
+	fprintf(out, "@stopped dbid=%d end=%X/%X timeline=%u\n", dbid, (unsigned) (end_lsn >> 32),
+		(unsigned) end_lsn, timeline);
+	fflush(out);
+}
+
+void agentproto_started(FILE *out, int dbid, bool already_running)
+{
+	fprintf(out, "@started dbid=%d already=%s\n", dbid, already_running ? "yes" : "no");
+	fflush(out);
+}
+
+void agentproto_hba(FILE *out, int dbid, bool changed)
+{
+	fprintf(out, "@hba dbid=%d changed=%s\n", dbid, changed ? "yes" : "no");
+	fflush(out);
 }
 
 char *agentproto_agent_path(void)

@@ -6,15 +6,28 @@
  *   @done dbid=3 bytes=1048576 seconds=4.210
  *   @error dbid=3 step=copy remedy=retry|rebuild msg=<the rest of the line>
  *   @note dbid=3 level=info msg=<the rest of the line>   (a strategy's own report, for the DBA)
+ *   @stopped dbid=3 end=0/5000060 timeline=2            (verb stop: where its WAL ends)
+ *   @started dbid=3 already=no                           (verb start)
+ *   @hba dbid=3 changed=yes                              (verb update-hba)
  * Any other line is ordinary output.
  */
 #ifndef SEGRECOVER_AGENTPROTO_H
 #define SEGRECOVER_AGENTPROTO_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
-enum agent_kind { AGENT_PHASE, AGENT_PROGRESS, AGENT_DONE, AGENT_ERROR, AGENT_NOTE };
+enum agent_kind {
+	AGENT_PHASE,
+	AGENT_PROGRESS,
+	AGENT_DONE,
+	AGENT_ERROR,
+	AGENT_NOTE,
+	AGENT_STOPPED,
+	AGENT_STARTED,
+	AGENT_HBA,
+};
 
 struct agent_line {
 	enum agent_kind kind;
@@ -23,12 +36,21 @@ struct agent_line {
 	uint64_t done;   /* progress: bytes done; done: bytes copied */
 	uint64_t total;  /* progress: bytes expected (0 unknown) */
 	double seconds;  /* done: wall time */
+	uint64_t lsn;    /* stopped: where the instance's WAL ends */
+	unsigned timeline; /* stopped: on this timeline */
+	bool flag;       /* started: it was running already; hba: the file changed */
 	char remedy[16]; /* error: "retry" (fix the cause, run it again) or "rebuild" (a full copy) */
 	char msg[1536];  /* error or note message */
 };
 
 /* 0 when LINE (without its newline) is a protocol line, -1 otherwise. */
 int agentproto_parse(const char *line, struct agent_line *out);
+
+/* The agent's verbs: gpsegrecovery VERB [options]. */
+#define AGENT_VERB_RECOVER "recover"       /* rebuild one instance as a mirror */
+#define AGENT_VERB_STOP "stop"             /* fast shutdown, and where its WAL ends */
+#define AGENT_VERB_START "start"           /* start an instance as it is configured */
+#define AGENT_VERB_UPDATE_HBA "update-hba" /* add missing pg_hba.conf lines */
 
 /* gpsegrecovery lives next to gprecoverseg, on every host (Greenplum's GPHOME convention). */
 char *agentproto_agent_path(void);
@@ -40,5 +62,8 @@ void agentproto_done(FILE *out, int dbid, uint64_t bytes, double seconds);
 void agentproto_error(FILE *out, int dbid, const char *step, const char *remedy, const char *msg);
 /* LEVEL is "info" or "warning"; newlines folded as for errors. */
 void agentproto_note(FILE *out, int dbid, const char *level, const char *msg);
+void agentproto_stopped(FILE *out, int dbid, uint64_t end_lsn, unsigned timeline);
+void agentproto_started(FILE *out, int dbid, bool already_running);
+void agentproto_hba(FILE *out, int dbid, bool changed);
 
 #endif

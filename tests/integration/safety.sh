@@ -82,7 +82,7 @@ if [ ! -e "$WORK/new-m1" ]; then ok "  and nothing was created"; else not_ok "  
 
 # The agent itself, run by hand without any catalog: a running server is never touched.
 check_fails "gpsegrecovery -F by hand on a running primary's directory is refused" 1 "a postmaster \(PID [0-9]+\) runs in" \
-	gpsegrecovery --type full --dbid "$m1" --content 1 --target-datadir "$P0_DIR" --target-port "$NEW_PORT" \
+	gpsegrecovery recover --type full --dbid "$m1" --content 1 --target-datadir "$P0_DIR" --target-port "$NEW_PORT" \
 	--source-dbid "$p1" --source-host 127.0.0.1 --source-port "$(seg port "$p1")" --force-overwrite
 is_eq "  and that primary still runs with its rows" "$sums_before" "$(rowsum "$(seg port "$p0")")"
 
@@ -151,7 +151,7 @@ for point in wipe-mid copy-begin mid-copy sync start sigterm; do
 	run=$!
 	if [ "$point" = mid-copy ]; then
 		wait_until 60 grep -qE "dbid $m2\): [1-9][0-9]{3,}/[0-9]+ kB" "$WORK/kill.out"
-		agent=$(pgrep -f "gpsegrecovery --type full --dbid $m2 " | head -1)
+		agent=$(pgrep -f "gpsegrecovery recover --type full --dbid $m2 " | head -1)
 	else
 		wait_until 60 test -s "$INJ"
 		agent=$(cut -d' ' -f1 "$INJ" 2>/dev/null)
@@ -192,6 +192,27 @@ for point in wipe-mid copy-begin mid-copy sync start sigterm; do
 	never_primary
 	converges "$point"
 done
+
+# --- gprecoverseg killed outright: its agent sees its pipe close and stops by itself -------
+fail_mirror2
+rm -f "$WORK/kill.out"
+gprecoverseg -F -a -s --max-rate 2000 >"$WORK/kill.out" 2>&1 &
+run=$!
+wait_until 60 grep -qE "dbid $m2\): [1-9][0-9]{3,}/[0-9]+ kB" "$WORK/kill.out"
+kill -9 "$run"
+wait "$run" 2>/dev/null
+if wait_until 20 bash -c "! pgrep -f 'gpsegrecovery recover .*--dbid $m2 ' >/dev/null"; then
+	ok "gprecoverseg killed with SIGKILL: its agent stopped by itself (the pipe it watches closed)"
+else
+	not_ok "gprecoverseg killed with SIGKILL: its agent stopped by itself (the pipe it watches closed)" "$(pgrep -af gpsegrecovery)"
+	pkill -9 -f "gpsegrecovery recover .*--dbid $m2 "
+fi
+if wait_until 20 bash -c "[ \"\$(psql -X -At -h 127.0.0.1 -p $(seg port "$p2") -U $SEG_OS_USER -d postgres -c \"SELECT count(*) FROM pg_stat_replication WHERE application_name = 'pg_basebackup'\")\" = 0 ]"; then
+	ok "  and the source serves no base backup any more"
+else
+	not_ok "  and the source serves no base backup any more"
+fi
+converges "killed driver"
 
 # --- an unresolvable host is skipped with a warning, the others go on ----------------------
 m0=$(acting m 0)

@@ -1,0 +1,238 @@
+#include "gpsegrecovery/recover.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/target.h"
+#include "cli.h"
+#include "clock.h"
+#include "exec.h"
+#include "gpsegrecovery/report.h"
+#include "inject.h"
+#include "log.h"
+#include "proto/agentproto.h"
+#include "registry.h"
+#include "targetguard.h"
+#include "targetmark.h"
+
+struct host_state {
+	double last_progress;
+	uint64_t done, total;      /* the latest figures reported by the strategy */
+	bool unreported;           /* figures newer than the last line printed */
+};
+
+/* The dbid this agent recovers: strategy log calls carry no recovery, and there is one per run. */
+static int agent_dbid;
+
+/* Strategy messages go to the agent's log, and the INFO and WARNING ones also to gprecoverseg,
+ * which shows them to the DBA: "diverged at ...", "crash recovery first" matter during an outage. */
+static void host_log(int level, const char *fmt, va_list ap)
+{
+	va_list copy;
+	char msg[1024];
+
+	va_copy(copy, ap);
+	log_vmsg((enum log_level) level, fmt, ap);
+	if (level == LOG_INFO || level == LOG_WARNING) {
+		vsnprintf(msg, sizeof(msg), fmt, copy);
+		agentproto_note(stdout, agent_dbid, level == LOG_INFO ? "info" : "warning", msg);
+	}
+	va_end(copy);
+}
+
+static void host_progress(struct recovery *r, uint64_t done, uint64_t total)
+{
+	struct host_state *hs = r->host_data;
+	double t = now_seconds();
+
+	hs->done = done;
+	hs->total = total;
+	hs->unreported = true;
+	/* Twice a second is enough for a display; the last figures are printed when run() ends. */
+	if (t - hs->last_progress < 0.5)
+		return;
+	hs->last_progress = t;
+	hs->unreported = false;
+	agentproto_progress(stdout, r->dbid, done, total);
+}
+
+static void host_progress_flush(struct recovery *r)
+{
+	struct host_state *hs = r->host_data;
+
+	if (hs->unreported)
+		agentproto_progress(stdout, r->dbid, hs->done, hs->total);
+	hs->unreported = false;
+}
+
+static void host_phase(struct recovery *r, const char *name)
+{
+	agentproto_phase(stdout, r->dbid, name);
+	log_info("dbid %d: %s", r->dbid, name);
+}
+
+static const struct strategy_host host = {
+	.log = host_log,
+	.progress = host_progress,
+	.phase = host_phase,
+	.find = strategy_find,
+};
+
+/* The last step: the started server streams from its primary, and the marker goes. */
+static int wait_until_streaming(struct recovery *r, struct target *t, const struct agent_args *a,
+				struct errbuf *err)
+{
+	host_phase(r, "streaming");
+	if (target_wait_streaming(t, r->source_host, r->source_port, (int) a->start_timeout, err) != 0)
+		return -1;
+	return targetmark_remove(t->datadir, err);
+}
+
+enum { PREFLIGHT_RESUME = 1 };
+
+/*
+ * Everything before the first change: the guard on the target and on the directories its
+ * tablespace links point to, the port, the lock, a stale pid file, the strategy's own check.
+ * Returns 0 (the lock is held), -1 (nothing was changed), or PREFLIGHT_RESUME when the
+ * server an earlier run of ours copied and started runs in the target.
+ */
+static int preflight(struct agent_args *a, struct recovery *r, struct target *t, const struct strategy *s,
+		     struct errbuf *err)
+{
+	struct target_mark mark;
+	pid_t pid = 0;
+
+	if ((s->caps & STRATEGY_EMPTY_TARGET) && !a->force_overwrite)
+		return errbuf_set(err, "this strategy replaces the whole directory: pass "
+				       "--force-overwrite once the catalog marks the instance down "
+				       "(gprecoverseg does)");
+	if (a->source_datadir && host_is_local(a->source_host) &&
+	    strcmp(a->source_datadir, a->target_datadir) == 0)
+		return errbuf_set(err, "the target is the source's own data directory");
+	switch (guard_check(&a->guard, t->datadir, &pid, err)) {
+	case GUARD_OK:
+		break;
+	case GUARD_TARGET_RUNNING:
+		targetmark_read(t->datadir, &mark);
+		if (mark.state == TARGET_MARK_STARTING)
+			return PREFLIGHT_RESUME;
+		return errbuf_set(err, "a postmaster (PID %d) runs in \"%s\" although the catalog "
+				       "marks dbid %d down; a running server is never stopped nor "
+				       "overwritten. If it is a healthy mirror, run 'gpfts --once' to "
+				       "record it; otherwise stop it (pg_ctl stop -D %s -m fast) and run "
+				       "the recovery again",
+				  (int) pid, t->datadir, r->dbid, t->datadir);
+	default:
+		return -1;
+	}
+	if (guard_check_tablespaces(&a->guard, t->datadir, err) != 0)
+		return -1;
+	if (target_check_port_free(t, err) != 0 || target_prepare(t, err) != 0)
+		return -1;
+	if (target_clear_stale_pidfile(t, err) != 0 || s->check(r, err) != 0) {
+		target_release(t);
+		return -1;
+	}
+	return 0;
+}
+
+int agent_recover(struct agent_args *a)
+{
+	struct host_state hs = { 0 };
+	struct recovery r;
+	struct target t;
+	const struct strategy *s;
+	struct errbuf err;
+	double started;
+	int rc;
+
+	started = now_seconds();
+	errbuf_clear(&err);
+	strategy_registry_set_host(&host);
+
+	s = strategy_find(a->type, &err);
+	if (s == NULL) {
+		guard_free(&a->guard);
+		return report_failure("strategy", STRATEGY_REMEDY_RETRY, err.msg);
+	}
+
+	memset(&r, 0, sizeof(r));
+	r.dbid = (int) a->dbid;
+	agent_dbid = r.dbid;
+	report_set_instance(r.dbid, a->target_address, (int) a->target_port, a->target_datadir);
+	{
+		char tag[16];
+
+		snprintf(tag, sizeof(tag), "%d", r.dbid);
+		inject_set_tag(tag);
+	}
+	r.content = (int) a->content;
+	r.target_datadir = a->target_datadir;
+	r.target_port = (int) a->target_port;
+	r.source_dbid = (int) a->source_dbid;
+	r.source_host = a->source_host;
+	r.source_port = (int) a->source_port;
+	r.source_datadir = a->source_datadir ? a->source_datadir : "";
+	r.max_rate_kbps = a->max_rate;
+	r.host = &host;
+	r.host_data = &hs;
+
+	t.datadir = a->target_datadir;
+	t.address = a->target_address;
+	t.port = (int) a->target_port;
+	t.lock_fd = -1;
+
+	host_phase(&r, "preflight");
+	rc = preflight(a, &r, &t, s, &err);
+	guard_free(&a->guard);
+	if (rc == PREFLIGHT_RESUME) {
+		/* An earlier run copied and started it, and was stopped before it saw it stream. */
+		char note[1024];
+
+		snprintf(note, sizeof(note), "an earlier recovery copied \"%s\" and started its server; "
+					     "nothing to copy, waiting for it to stream",
+			 t.datadir);
+		log_info("dbid %d: %s", r.dbid, note);
+		agentproto_note(stdout, r.dbid, "info", note);
+		if (wait_until_streaming(&r, &t, a, &err) != 0)
+			return report_failure("start", r.remedy, err.msg);
+		agentproto_done(stdout, r.dbid, 0, now_seconds() - started);
+		return EXIT_OK;
+	}
+	if (rc != 0)
+		return report_failure("preflight", r.remedy, err.msg);
+	if (s->caps & STRATEGY_EMPTY_TARGET) {
+		host_phase(&r, "wipe");
+		if (target_wipe(&t, s->name, &err) != 0) {
+			target_release(&t);
+			return report_failure("wipe", r.remedy, err.msg);
+		}
+	}
+	inject_point("copy-begin");
+	rc = s->run(&r, &err);
+	host_progress_flush(&r);
+	if (rc != 0) {
+		target_release(&t);
+		return report_failure(s->name, r.remedy, err.msg);
+	}
+	host_phase(&r, "configure");
+	if (target_configure(&t, r.source_host, r.source_port, &err) != 0 ||
+	    targetmark_write(t.datadir, s->name, TARGET_MARK_STARTING, &err) != 0) {
+		target_release(&t);
+		return report_failure("configure", r.remedy, err.msg);
+	}
+	target_release(&t);
+	if (!a->no_start) {
+		host_phase(&r, "start");
+		if (target_start(&t, false, (int) a->start_timeout, &err) != 0)
+			return report_failure("start", r.remedy, err.msg);
+		inject_point("start");
+		if (wait_until_streaming(&r, &t, a, &err) != 0)
+			return report_failure("start", r.remedy, err.msg);
+	}
+	agentproto_done(stdout, r.dbid, r.bytes_copied, now_seconds() - started);
+	log_info("dbid %d recovered with the %s strategy in %.1f s: %llu bytes copied", r.dbid, s->name,
+		 now_seconds() - started, (unsigned long long) r.bytes_copied);
+	return EXIT_OK;
+}

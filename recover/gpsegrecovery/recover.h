@@ -1,0 +1,14 @@
+/*
+ * recover: the agent's recover verb. Preflight (the guard, the port, the lock, a stale pid
+ * file, the strategy's check), the wipe for a strategy that starts from nothing, the copy, the
+ * standby configuration, start, and the wait until the new mirror streams.
+ */
+#ifndef SEGRECOVER_GPSEGRECOVERY_RECOVER_H
+#define SEGRECOVER_GPSEGRECOVERY_RECOVER_H
+
+#include "gpsegrecovery/args.h"
+
+/* Returns the exit status; every failure has printed its @error line. */
+int agent_recover(struct agent_args *a);
+
+#endif
