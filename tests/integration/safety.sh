@@ -201,7 +201,8 @@ run=$!
 wait_until 60 grep -qE "dbid $m2\): [1-9][0-9]{3,}/[0-9]+ kB" "$WORK/kill.out"
 kill -9 "$run"
 wait "$run" 2>/dev/null
-if wait_until 20 bash -c "! pgrep -f 'gpsegrecovery recover .*--dbid $m2 ' >/dev/null"; then
+# [g]: the pattern must not match the command line of the shell that runs pgrep
+if wait_until 20 bash -c "! pgrep -f '[g]psegrecovery recover .*--dbid $m2 ' >/dev/null"; then
 	ok "gprecoverseg killed with SIGKILL: its agent stopped by itself (the pipe it watches closed)"
 else
 	not_ok "gprecoverseg killed with SIGKILL: its agent stopped by itself (the pipe it watches closed)" "$(pgrep -af gpsegrecovery)"
