@@ -42,6 +42,7 @@ BINS     := $(addprefix $(BUILD)/bin/,$(COMMANDS))
 UNITS    := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 PLUGINS  := $(patsubst tests/plugins/%.c,$(BUILD)/tests/plugins/%.so,$(PLUGIN_SRC))
 MANPAGES := $(wildcard man/*.1)
+MANPAGES7 := $(wildcard man/*.7)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -108,13 +109,15 @@ deps:
 	scripts/install-deps
 
 install: $(BINS)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man7
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	$(if $(MANPAGES),install -m 0644 $(MANPAGES) $(DESTDIR)$(PREFIX)/share/man/man1/)
+	$(if $(MANPAGES7),install -m 0644 $(MANPAGES7) $(DESTDIR)$(PREFIX)/share/man/man7/)
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(COMMANDS))
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man1/,$(notdir $(MANPAGES)))
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man7/,$(notdir $(MANPAGES7)))
 
 clean:
 	rm -rf $(BUILD)

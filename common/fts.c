@@ -14,6 +14,7 @@ struct probe {
 	PGconn *conn;     /* open when alive */
 	bool alive;
 	bool busy;        /* postmaster answers but refuses connections: starting, in recovery */
+	bool refusing;    /* a live server that refuses the probe (pg_hba, auth, no slot left) */
 	bool in_recovery; /* pg_is_in_recovery() */
 	struct errbuf err;
 };
@@ -49,18 +50,21 @@ static void probe_instance(const struct segment *seg, const struct fts_options *
 		pr->conn = pg_connect_segment(seg, opts->connect_timeout, false, &pr->err);
 		if (pr->conn == NULL) {
 			pr->busy = strcmp(pg_last_connect_sqlstate(), "57P03") == 0;
+			pr->refusing = !pr->busy && pg_last_connect_answered();
 			log_debug("probe of " SEG_FMT " attempt %d/%d failed: %s", SEG_ARGS(seg), i + 1,
 				  attempts, pr->err.msg);
 			continue;
 		}
 		if (pg_query_value(pr->conn, "SELECT pg_is_in_recovery()", 0, NULL, &value,
 				   &pr->err) != 0) {
+			/* It accepted the connection: it runs, whatever failed next. */
+			pr->refusing = true;
 			PQfinish(pr->conn);
 			pr->conn = NULL;
 			continue;
 		}
 		pr->alive = true;
-		pr->busy = false;
+		pr->busy = pr->refusing = false;
 		pr->in_recovery = value && value[0] == 't';
 		free(value);
 		return;
@@ -75,6 +79,64 @@ static void probe_done(struct probe *pr)
 	pr->conn = NULL;
 }
 
+static void observe_probe(const struct probe *pr, enum fts_answer *answer, bool *in_recovery)
+{
+	/*
+	 * A server that answers only to refuse is running: promoting its mirror would make two
+	 * primaries. It counts as busy, like one that is starting up.
+	 */
+	*answer = pr->alive ? FTS_ANSWERED : pr->busy || pr->refusing ? FTS_BUSY : FTS_SILENT;
+	*in_recovery = pr->in_recovery;
+}
+
+static void observe_catalog(struct fts_observation *obs, const struct segment *m)
+{
+	obs->has_mirror = m != NULL;
+	obs->mirror_status = m ? m->status : 0;
+	obs->mirror_mode = m ? m->mode : 0;
+}
+
+/*
+ * Only a mirror recorded up and in sync may take over: any other may lack committed data. A busy
+ * primary is on its way back, so it is left alone. A live primary's mirror stays in sync only as
+ * long as it streams, and is marked in sync again once it streams again.
+ */
+enum fts_action fts_decide(const struct fts_observation *obs)
+{
+	bool mirror_in_sync = obs->has_mirror && obs->mirror_status == STATUS_UP &&
+			      obs->mirror_mode == MODE_SYNCED;
+
+	if (obs->primary == FTS_NOT_ASKED)
+		return FTS_PROBE_PRIMARY;
+	if (obs->switchover && obs->primary != FTS_SILENT)
+		return FTS_REFUSE_SWITCHOVER;
+	if (obs->primary == FTS_BUSY)
+		return FTS_LEAVE_BUSY_PRIMARY;
+	if (obs->primary == FTS_SILENT) {
+		if (!mirror_in_sync)
+			return FTS_DOUBLE_FAULT;
+		if (obs->mirror == FTS_NOT_ASKED)
+			return FTS_PROBE_MIRROR;
+		if (obs->mirror != FTS_ANSWERED)
+			return FTS_DOUBLE_FAULT;
+		return obs->mirror_in_recovery ? FTS_PROMOTE_MIRROR : FTS_RECORD_FAILOVER;
+	}
+	if (obs->primary_in_recovery)
+		return FTS_REFUSE_STANDBY_PRIMARY;
+	if (!obs->has_mirror)
+		return FTS_NO_MIRROR;
+	if (mirror_in_sync) {
+		if (obs->streaming == FTS_STREAMING_NOT_ASKED)
+			return FTS_CHECK_STREAMING;
+		return obs->streaming == FTS_STREAMING ? FTS_KEEP_IN_SYNC : FTS_MARK_MIRROR_DOWN;
+	}
+	if (obs->streaming == FTS_STREAMING_NOT_ASKED)
+		return FTS_CHECK_CAUGHT_UP;
+	if (obs->streaming == FTS_NOT_STREAMING)
+		return FTS_KEEP_MIRROR_DOWN;
+	return obs->mirror_relocated ? FTS_MARK_IN_SYNC_RELOCATED : FTS_MARK_IN_SYNC;
+}
+
 static enum fts_verdict fail(struct errbuf *err, const char *fmt, const char *detail)
 {
 	errbuf_set(err, fmt, detail);
@@ -84,13 +146,16 @@ static enum fts_verdict fail(struct errbuf *err, const char *fmt, const char *de
 /* Primary unreachable: promote the mirror if it was in sync, otherwise a double fault. */
 static enum fts_verdict handle_dead_primary(PGconn *coord, const struct segment *p,
 					    const struct segment *m, const struct fts_options *opts,
-					    const struct probe *pp, bool switchover, struct errbuf *err)
+					    const struct probe *pp, struct fts_observation *obs,
+					    struct errbuf *err)
 {
 	struct probe mp;
 	char *ok = NULL;
 	enum fts_verdict verdict = FTS_PAIR_ERROR;
+	bool switchover = obs->switchover;
+	enum fts_action action = fts_decide(obs);
 
-	if (m == NULL || m->status != STATUS_UP || m->mode != MODE_SYNCED) {
+	if (action == FTS_DOUBLE_FAULT) {
 		log_critical("FTS double fault detected (content=%d) primary dbid=%d, mirror dbid=%d: "
 			     "primary " SEG_FMT " is unreachable (%s) and its mirror is %s; not "
 			     "failing over. Bring the primary back (pg_ctl start -D %s) or recover "
@@ -104,7 +169,9 @@ static enum fts_verdict handle_dead_primary(PGconn *coord, const struct segment 
 		return FTS_PAIR_DOUBLE_FAULT;
 	}
 	probe_instance(m, opts, opts->retries, &mp);
-	if (!mp.alive) {
+	observe_probe(&mp, &obs->mirror, &obs->mirror_in_recovery);
+	action = fts_decide(obs);
+	if (action == FTS_DOUBLE_FAULT) {
 		log_critical("FTS double fault detected (content=%d) primary dbid=%d, mirror dbid=%d: "
 			     "primary " SEG_FMT " is unreachable (%s) and so is its mirror " SEG_FMT
 			     " (%s); not failing over",
@@ -121,7 +188,7 @@ static enum fts_verdict handle_dead_primary(PGconn *coord, const struct segment 
 		log_warning("primary " SEG_FMT " of content %d is unreachable (%s); promoting its mirror "
 			    SEG_FMT,
 			    SEG_ARGS(p), p->content, pp->err.msg, SEG_ARGS(m));
-	if (mp.in_recovery) {
+	if (action == FTS_PROMOTE_MIRROR) {
 		/*
 		 * No commit may wait for a mirror that will not exist: synchronous replication off
 		 * before the promotion (ALTER SYSTEM works on a standby), then promote and wait.
@@ -199,14 +266,15 @@ out:
 }
 
 /* Is the mirror, seen from both ends, streaming from this primary? */
-static bool mirror_streams(PGconn *primary, const struct segment *m, const struct fts_options *opts,
-			   int attempts, struct walsender_state *ws, struct errbuf *err)
+static enum fts_streaming mirror_streams(PGconn *primary, const struct segment *m,
+					 const struct fts_options *opts, int attempts,
+					 struct walsender_state *ws, struct errbuf *err)
 {
 	for (int i = 0; i < attempts; i++) {
 		if (i > 0)
 			usleep((useconds_t) opts->retry_delay_ms * 1000);
 		if (walsender_query(primary, ws, err) != 0)
-			return false;
+			return FTS_NOT_STREAMING;
 		if (ws->present && strcmp(ws->state, "streaming") == 0) {
 			struct probe mp;
 			char *status = NULL;
@@ -221,13 +289,13 @@ static bool mirror_streams(PGconn *primary, const struct segment *m, const struc
 			free(status);
 			probe_done(&mp);
 			if (streaming)
-				return true;
+				return FTS_STREAMING;
 		}
 	}
-	return false;
+	return FTS_NOT_STREAMING;
 }
 
-/* Turn synchronous replication on and record the pair (and a new location) as up and in sync. */
+/* Turn synchronous replication on and record the pair (and REL, if not NULL) as up and in sync. */
 static enum fts_verdict mark_in_sync(PGconn *coord, PGconn *primary, const struct segment *p,
 				     const struct segment *m, const struct segment *m_where,
 				     const struct fts_options *opts, const struct fts_relocation *rel,
@@ -243,7 +311,7 @@ static enum fts_verdict mark_in_sync(PGconn *coord, PGconn *primary, const struc
 		errbuf_prefix(err, "primary " SEG_FMT, SEG_ARGS(p));
 		return FTS_PAIR_ERROR;
 	}
-	if (rel && rel->dbid == m->dbid) {
+	if (rel) {
 		changes[1].hostname = rel->hostname;
 		changes[1].address = rel->address;
 		changes[1].port = rel->port;
@@ -270,12 +338,16 @@ enum fts_verdict fts_probe_content(PGconn *coord, const struct catalog *cat, int
 	struct walsender_state ws;
 	enum fts_verdict verdict = FTS_PAIR_ERROR;
 	bool sync_on;
+	struct fts_observation obs = { 0 };
+	enum fts_action action;
 
 	errbuf_clear(err);
 	if (p == NULL)
 		return fail(err, "%s", "the content has no primary in gp_segment_configuration");
+	observe_catalog(&obs, m);
+	obs.mirror_relocated = m && rel && rel->dbid == m->dbid;
 	/* A relocated mirror is probed where it lives now. */
-	if (m && rel && rel->dbid == m->dbid) {
+	if (obs.mirror_relocated) {
 		relocated = *m;
 		relocated.hostname = (char *) rel->hostname;
 		relocated.address = (char *) rel->address;
@@ -284,29 +356,40 @@ enum fts_verdict fts_probe_content(PGconn *coord, const struct catalog *cat, int
 		m_where = &relocated;
 	}
 	probe_instance(p, opts, opts->retries, &pp);
-	if (!pp.alive) {
-		if (pp.busy) {
-			log_info("primary " SEG_FMT " is starting up or in crash recovery; not marking it "
-				 "down",
-				 SEG_ARGS(p));
-			verdict = FTS_PAIR_UNCHANGED;
-		} else {
-			verdict = handle_dead_primary(coord, p, m, opts, &pp, false, err);
-		}
+	observe_probe(&pp, &obs.primary, &obs.primary_in_recovery);
+	action = fts_decide(&obs);
+	if (action == FTS_LEAVE_BUSY_PRIMARY && pp.refusing) {
+		log_warning("primary " SEG_FMT " runs but refuses the probe (%s); it is not failed "
+			    "over while it runs: let gpfts connect (pg_hba.conf, max_connections), or "
+			    "stop it to fail the content over",
+			    SEG_ARGS(p), pp.err.msg);
+		verdict = FTS_PAIR_UNCHANGED;
 		goto out;
 	}
-	if (pp.in_recovery) {
+	if (action == FTS_LEAVE_BUSY_PRIMARY) {
+		log_info("primary " SEG_FMT " is starting up or in crash recovery; not marking it "
+			 "down",
+			 SEG_ARGS(p));
+		verdict = FTS_PAIR_UNCHANGED;
+		goto out;
+	}
+	if (action == FTS_PROBE_MIRROR || action == FTS_DOUBLE_FAULT) {
+		verdict = handle_dead_primary(coord, p, m, opts, &pp, &obs, err);
+		goto out;
+	}
+	if (action == FTS_REFUSE_STANDBY_PRIMARY) {
 		errbuf_set(err, "content %d: " SEG_FMT " is recorded as the primary but runs as a "
 				"standby; check gp_segment_configuration",
 			   content, SEG_ARGS(p));
 		goto out;
 	}
-	if (m == NULL) {
+	if (action == FTS_NO_MIRROR) {
 		verdict = FTS_PAIR_UNCHANGED;
 		goto out;
 	}
-	if (m->status == STATUS_UP && m->mode == MODE_SYNCED) {
-		if (mirror_streams(pp.conn, m, opts, opts->retries, &ws, err)) {
+	if (action == FTS_CHECK_STREAMING) {
+		obs.streaming = mirror_streams(pp.conn, m, opts, opts->retries, &ws, err);
+		if (fts_decide(&obs) == FTS_KEEP_IN_SYNC) {
 			if (syncrep_is_on(pp.conn, &sync_on, err) != 0)
 				goto out;
 			if (!sync_on) {
@@ -319,6 +402,7 @@ enum fts_verdict fts_probe_content(PGconn *coord, const struct catalog *cat, int
 			verdict = FTS_PAIR_IN_SYNC;
 			goto out;
 		}
+		/* The check itself failed: no decision stands. */
 		if (!errbuf_empty(err))
 			goto out;
 		{
@@ -346,9 +430,12 @@ enum fts_verdict fts_probe_content(PGconn *coord, const struct catalog *cat, int
 		verdict = FTS_PAIR_MIRROR_DOWN;
 		goto out;
 	}
-	/* The mirror is recorded down or not in sync: has it come back? */
-	if (mirror_streams(pp.conn, m_where, opts, 1, &ws, err)) {
-		verdict = mark_in_sync(coord, pp.conn, p, m, m_where, opts, rel, err);
+	/* FTS_CHECK_CAUGHT_UP: the mirror is recorded down or not in sync. */
+	obs.streaming = mirror_streams(pp.conn, m_where, opts, 1, &ws, err);
+	action = fts_decide(&obs);
+	if (action == FTS_MARK_IN_SYNC || action == FTS_MARK_IN_SYNC_RELOCATED) {
+		verdict = mark_in_sync(coord, pp.conn, p, m, m_where, opts,
+				       action == FTS_MARK_IN_SYNC_RELOCATED ? rel : NULL, err);
 		goto out;
 	}
 	if (!errbuf_empty(err))
@@ -424,18 +511,21 @@ enum fts_verdict fts_switchover(PGconn *coord, const struct catalog *cat, int co
 	const struct segment *m = catalog_acting(cat, content, ROLE_MIRROR);
 	struct probe pp;
 	enum fts_verdict verdict;
+	struct fts_observation obs = { .switchover = true };
 
 	errbuf_clear(err);
 	if (p == NULL || m == NULL)
 		return fail(err, "%s", "the content has no primary and mirror pair in gp_segment_configuration");
+	observe_catalog(&obs, m);
 	probe_instance(p, opts, 1, &pp);
-	if (pp.alive || pp.busy) {
+	observe_probe(&pp, &obs.primary, &obs.primary_in_recovery);
+	if (fts_decide(&obs) == FTS_REFUSE_SWITCHOVER) {
 		probe_done(&pp);
 		errbuf_set(err, "primary " SEG_FMT " still accepts connections; not promoting its mirror",
 			   SEG_ARGS(p));
 		return FTS_PAIR_ERROR;
 	}
-	verdict = handle_dead_primary(coord, p, m, opts, &pp, true, err);
+	verdict = handle_dead_primary(coord, p, m, opts, &pp, &obs, err);
 	probe_done(&pp);
 	return verdict;
 }

@@ -9,6 +9,7 @@
 
 /* Per thread: gpstate probes instances from several threads at once. */
 static _Thread_local char last_connect_sqlstate[6];
+static _Thread_local bool last_connect_answered;
 
 const char *pg_errmsg(const PGconn *conn, char *buf, size_t len)
 {
@@ -31,6 +32,11 @@ const char *pg_last_connect_sqlstate(void)
 	return last_connect_sqlstate;
 }
 
+bool pg_last_connect_answered(void)
+{
+	return last_connect_answered;
+}
+
 /*
  * A connection refused by a postmaster that is starting up, in recovery or shutting down
  * (SQLSTATE 57P03) must not be taken for a dead server by the probe. libpq gives that state
@@ -39,9 +45,13 @@ const char *pg_last_connect_sqlstate(void)
  */
 static void remember_connect_failure(const char *const *keys, const char *const *vals)
 {
+	PGPing ping = PQpingParams(keys, vals, 0);
+
 	last_connect_sqlstate[0] = '\0';
-	if (PQpingParams(keys, vals, 0) == PQPING_REJECT)
+	if (ping == PQPING_REJECT)
 		snprintf(last_connect_sqlstate, sizeof(last_connect_sqlstate), "57P03");
+	/* PQPING_OK after a failed connection: a live server refused us (auth, pg_hba, slots). */
+	last_connect_answered = ping == PQPING_OK || ping == PQPING_REJECT;
 }
 
 PGconn *pg_connect(const struct pgconn_params *p, struct errbuf *err)
@@ -99,6 +109,7 @@ PGconn *pg_connect(const struct pgconn_params *p, struct errbuf *err)
 		return NULL;
 	}
 	last_connect_sqlstate[0] = '\0';
+	last_connect_answered = true;
 	return conn;
 }
 

@@ -30,6 +30,8 @@ PGconn *pg_connect_segment(const struct segment *seg, int connect_timeout, bool 
 
 /* The SQLSTATE of the last connection failure recorded by pg_connect (e.g. "57P03"), or "". */
 const char *pg_last_connect_sqlstate(void);
+/* Did a server answer the last connection attempt, even to refuse it (PQpingParams)? */
+bool pg_last_connect_answered(void);
 
 /* Run a command that returns no rows; params may be NULL. */
 int pg_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,

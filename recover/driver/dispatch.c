@@ -66,8 +66,8 @@ static void fail_row(struct run_row *r, const char *step, const char *msg)
 	log_error(SEG_FMT ": %s failed: %s", SEG_ARGS(&r->plan->target), s, m);
 }
 
-/* The agent's command line for a row: the recover verb, the plan, every other instance. */
-static void build_argv(struct dispatch *d, struct run_row *r)
+/* The agent's command line for a row: VERB, the plan, every other instance. */
+static void build_argv(struct dispatch *d, struct run_row *r, const char *verb)
 {
 	const struct plan_row *p = r->plan;
 	char *agent = agentproto_agent_path();
@@ -76,7 +76,7 @@ static void build_argv(struct dispatch *d, struct run_row *r)
 	strvec_clear(av);
 	strvec_push(av, agent);
 	free(agent);
-	strvec_push(av, AGENT_VERB_RECOVER);
+	strvec_push(av, verb);
 	strvec_push(av, "--type");
 	strvec_push(av, p->strategy);
 	strvec_push(av, "--dbid");
@@ -136,7 +136,7 @@ static int row_start(void *ctx, size_t i, struct runner_spawn *sp)
 	struct run_row *r = &d->rows[i];
 	const struct plan_row *p = r->plan;
 
-	build_argv(d, r);
+	build_argv(d, r, AGENT_VERB_RECOVER);
 	{
 		char *cmd = exec_describe(strvec_argv(&r->argv));
 
@@ -200,6 +200,7 @@ static void handle_agent_line(struct run_row *r, const char *line)
 	case AGENT_STOPPED:
 	case AGENT_STARTED:
 	case AGENT_HBA:
+	case AGENT_ESTIMATE:
 		/* replies of the other verbs: not expected from a recovery */
 		log_debug("dbid %d: %s", r->plan->target.dbid, line);
 		break;
@@ -360,4 +361,67 @@ size_t dispatch_run(struct dispatch *d)
 		if (d->rows[i].state != RUN_DONE)
 			not_done++;
 	return not_done;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Estimates, before the plan is shown */
+
+static int estimate_start(void *ctx, size_t i, struct runner_spawn *sp)
+{
+	struct dispatch *d = ctx;
+	struct run_row *r = &d->rows[i];
+
+	/* A strategy that cannot know before it acts is not asked. */
+	if (r->plan->s->estimate == NULL)
+		return -1;
+	build_argv(d, r, AGENT_VERB_ESTIMATE);
+	sp->argv = strvec_argv(&r->argv);
+	return 1;
+}
+
+static void estimate_line(void *ctx, size_t i, bool is_stderr, const char *line)
+{
+	struct dispatch *d = ctx;
+	struct plan_row *p = d->rows[i].plan;
+	struct agent_line al;
+
+	if (is_stderr || agentproto_parse(line, &al) != 0) {
+		log_debug("dbid %d (%s): %s", p->target.dbid, host_of(&d->rows[i]), line);
+		return;
+	}
+	if (al.kind == AGENT_ESTIMATE) {
+		p->estimated = true;
+		p->estimate_bytes = al.done;
+	} else if (al.kind == AGENT_ERROR) {
+		log_warning("dbid %d: no estimate of the bytes to move: %s", p->target.dbid, al.msg);
+	}
+}
+
+static bool estimate_finished(void *ctx, size_t i, int status, const char *why)
+{
+	struct dispatch *d = ctx;
+
+	if (status != 0 && why != NULL)
+		log_warning("dbid %d: no estimate of the bytes to move: %s",
+			    d->rows[i].plan->target.dbid, why);
+	strvec_clear(&d->rows[i].argv);
+	return false;
+}
+
+void dispatch_estimate(struct dispatch *d)
+{
+	static const struct runner_ops ops = {
+		.host = row_host,
+		.start = estimate_start,
+		.line = estimate_line,
+		.finished = estimate_finished,
+	};
+	struct runner runner = {
+		.ntasks = d->nrows,
+		.max_parallel = d->opts->parallel,
+		.max_per_host = d->opts->per_host,
+		.watch_pipe = true,
+	};
+
+	runner_run(&runner, &ops, d);
 }

@@ -11,8 +11,8 @@
 #include <stdint.h>
 
 #include "catalog.h"
-#include "driver/progressview.h"
 #include "driver/plan.h"
+#include "driver/progressview.h"
 #include "exec.h"
 #include "log.h"
 #include "strvec.h"
@@ -72,6 +72,12 @@ struct dispatch {
 
 /* Run every row to the end (done or failed). Returns the number of rows not done. */
 size_t dispatch_run(struct dispatch *d);
+
+/*
+ * Before the plan is shown: every row's strategy that can tell what it would move is asked on
+ * the target's host (gpsegrecovery estimate, all at once); the answers fill the plan rows.
+ */
+void dispatch_estimate(struct dispatch *d);
 
 /* Ask running gpsegrecovery processes to stop (SIGINT/SIGTERM to gprecoverseg). */
 void dispatch_interrupt(void);

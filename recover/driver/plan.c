@@ -399,6 +399,14 @@ void plan_display(const struct plan *plan, const struct plan_options *opts)
 		show("Recovery Source instance address", r->source->address);
 		show("Recovery Source instance directory", r->source->datadir);
 		show_int("Recovery Source instance port", r->source->port);
+		if (r->estimated) {
+			char bytes[32];
+
+			plan_format_bytes(r->estimate_bytes, bytes, sizeof(bytes));
+			show("Bytes to move (estimate)", bytes);
+		} else {
+			show("Bytes to move (estimate)", "known once the copy has looked at the target");
+		}
 		if (r->relocated) {
 			show("Recovery Target instance host", r->target.hostname);
 			show("Recovery Target instance address", r->target.address);
@@ -415,4 +423,29 @@ void plan_display(const struct plan *plan, const struct plan_options *opts)
 		}
 		log_info("%s", rule);
 	}
+	{
+		uint64_t total = 0;
+		size_t known = 0;
+		char bytes[32];
+
+		for (size_t i = 0; i < plan->nrows; i++)
+			if (plan->rows[i].estimated) {
+				total += plan->rows[i].estimate_bytes;
+				known++;
+			}
+		plan_format_bytes(total, bytes, sizeof(bytes));
+		if (known > 0)
+			log_info("Bytes to move in all (estimate) = %s, for %zu of %zu segment(s)", bytes,
+				 known, plan->nrows);
+	}
+}
+
+void plan_format_bytes(uint64_t bytes, char *buf, size_t len)
+{
+	if (bytes >= 1000000000ULL)
+		snprintf(buf, len, "%.2f GB", (double) bytes / 1e9);
+	else if (bytes >= 1000000ULL)
+		snprintf(buf, len, "%.1f MB", (double) bytes / 1e6);
+	else
+		snprintf(buf, len, "%llu kB", (unsigned long long) (bytes + 999) / 1000);
 }

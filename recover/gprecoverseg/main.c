@@ -55,16 +55,6 @@ static int write_sample_config(const struct plan *plan, const char *path)
 	return EXIT_OK;
 }
 
-static void human_bytes(uint64_t bytes, char *buf, size_t len)
-{
-	if (bytes >= 1000000000ULL)
-		snprintf(buf, len, "%.2f GB", (double) bytes / 1e9);
-	else if (bytes >= 1000000ULL)
-		snprintf(buf, len, "%.1f MB", (double) bytes / 1e6);
-	else
-		snprintf(buf, len, "%llu kB", (unsigned long long) bytes / 1000);
-}
-
 /* The command that finishes what this run left: the same one, as the DBA typed it. */
 static void rerun_command(const struct recoverseg_options *opts, const struct plan_row *row,
 			  char *buf, size_t len)
@@ -135,7 +125,7 @@ static int summarize(const struct dispatch *d, const struct recoverseg_options *
 		char bytes[32], type[96];
 		double secs = (r->t_end > 0 ? r->t_end : r->t_start) - r->t_start;
 
-		human_bytes(r->bytes, bytes, sizeof(bytes));
+		plan_format_bytes(r->bytes, bytes, sizeof(bytes));
 		snprintf(type, sizeof(type), "%s%s", r->plan->s->label,
 			 r->fell_back ? " (fallback)" : "");
 		log_info("   %-8d %-24s %-6d %-13s %8.1fs %10s  %s", r->plan->target.dbid,
@@ -254,6 +244,13 @@ static int recover(struct coordinator *coord, const struct recoverseg_options *o
 		log_info("No segments to recover");
 		goto out;
 	}
+	d.coordinator = coord->conn;
+	d.cat = &cat;
+	d.coordinator_datadir = coord->datadir;
+	d.opts = &dopts;
+	d.progress_file = progress_file;
+	dispatch_init(&d, &plan);
+	dispatch_estimate(&d);
 	plan_display(&plan, &popts);
 	for (size_t i = 0; i < plan.nrows; i++)
 		if (plan.rows[i].relocated &&
@@ -273,16 +270,10 @@ static int recover(struct coordinator *coord, const struct recoverseg_options *o
 		rc = EXIT_FAILED;
 		goto out;
 	}
-	d.coordinator = coord->conn;
-	d.cat = &cat;
-	d.coordinator_datadir = coord->datadir;
-	d.opts = &dopts;
-	d.progress_file = progress_file;
-	dispatch_init(&d, &plan);
 	dispatch_run(&d);
 	rc = summarize(&d, opts, skipped);
-	dispatch_free(&d);
 out:
+	dispatch_free(&d);
 	plan_free(&plan);
 	recoverconf_free(&conf);
 	catalog_free(&cat);

@@ -17,11 +17,13 @@ static void usage(void)
 	       "  gpsegrecovery recover --type NAME --dbid N --content N --target-datadir DIR\n"
 	       "                --target-port PORT --source-dbid N --source-host HOST\n"
 	       "                --source-port PORT [options]\n"
+	       "  gpsegrecovery estimate [the options of recover]\n"
 	       "  gpsegrecovery stop --dbid N --target-datadir DIR\n"
 	       "  gpsegrecovery start --dbid N --target-datadir DIR [--start-timeout SECS]\n"
 	       "  gpsegrecovery update-hba --dbid N --hba-file FILE --hba-entries TEXT\n\n"
 	       "Verbs:\n"
 	       "  recover     rebuild one instance on this host as a mirror of its source\n"
+	       "  estimate    how many bytes recover would move, changing nothing\n"
 	       "  stop        fast shutdown of the instance (gprecoverseg -r); tells where its WAL ends\n"
 	       "  start       start the instance as it is configured\n"
 	       "  update-hba  add the missing pg_hba.conf entries (one a line) to FILE on this host\n\n"
@@ -57,6 +59,7 @@ static int parse_verb(const char *word, enum agent_verb *verb)
 		enum agent_verb verb;
 	} verbs[] = {
 		{ AGENT_VERB_RECOVER, VERB_RECOVER },
+		{ AGENT_VERB_ESTIMATE, VERB_ESTIMATE },
 		{ AGENT_VERB_STOP, VERB_STOP },
 		{ AGENT_VERB_START, VERB_START },
 		{ AGENT_VERB_UPDATE_HBA, VERB_UPDATE_HBA },
@@ -93,11 +96,12 @@ static int check_verb_args(struct agent_args *a)
 			return cli_usage_error(program, "%s", err.msg);
 		return EXIT_OK;
 	case VERB_RECOVER:
+	case VERB_ESTIMATE:
 		break;
 	}
 	if (!a->type || a->content < -1 || !a->target_datadir || a->target_port < 0 ||
 	    a->source_dbid < 0 || !a->source_host || a->source_port < 0)
-		return cli_usage_error(program, "recover needs --type, --dbid, --content, "
+		return cli_usage_error(program, "recover and estimate need --type, --dbid, --content, "
 						"--target-datadir, --target-port, --source-dbid, "
 						"--source-host and --source-port");
 	if (a->target_datadir[0] != '/')
@@ -145,8 +149,8 @@ int agent_parse_args(int argc, char **argv, struct agent_args *a)
 		exit(EXIT_OK);
 	}
 	if (argc < 2 || argv[1][0] == '-' || parse_verb(argv[1], &a->verb) != 0)
-		return cli_usage_error(program, "the first argument names a verb: recover, stop, start "
-						"or update-hba");
+		return cli_usage_error(program, "the first argument names a verb: recover, estimate, "
+						"stop, start or update-hba");
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "l:vh", longopts, NULL)) != -1) {
 		bool ok = true;

@@ -7,7 +7,7 @@
 #include "log.h"
 #include "targetguard.h"
 
-enum agent_verb { VERB_RECOVER, VERB_STOP, VERB_START, VERB_UPDATE_HBA };
+enum agent_verb { VERB_RECOVER, VERB_ESTIMATE, VERB_STOP, VERB_START, VERB_UPDATE_HBA };
 
 struct agent_args {
 	enum agent_verb verb;

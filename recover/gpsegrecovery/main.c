@@ -77,6 +77,9 @@ int main(int argc, char **argv)
 	case VERB_RECOVER:
 		rc = agent_recover(&a);
 		break;
+	case VERB_ESTIMATE:
+		rc = agent_estimate(&a);
+		break;
 	case VERB_STOP:
 		rc = agent_stop(&a);
 		break;

@@ -137,6 +137,50 @@ static int preflight(struct agent_args *a, struct recovery *r, struct target *t,
 	return 0;
 }
 
+/* The recovery a strategy sees, from the command line. */
+static void fill_recovery(struct recovery *r, const struct agent_args *a, struct host_state *hs)
+{
+	char tag[16];
+
+	memset(r, 0, sizeof(*r));
+	r->dbid = (int) a->dbid;
+	agent_dbid = r->dbid;
+	snprintf(tag, sizeof(tag), "%d", r->dbid);
+	inject_set_tag(tag);
+	r->content = (int) a->content;
+	r->target_datadir = a->target_datadir;
+	r->target_port = (int) a->target_port;
+	r->source_dbid = (int) a->source_dbid;
+	r->source_host = a->source_host;
+	r->source_port = (int) a->source_port;
+	r->source_datadir = a->source_datadir ? a->source_datadir : "";
+	r->max_rate_kbps = a->max_rate;
+	r->host = &host;
+	r->host_data = hs;
+}
+
+int agent_estimate(struct agent_args *a)
+{
+	struct host_state hs = { 0 };
+	struct strategy_estimate e = { 0 };
+	struct recovery r;
+	const struct strategy *s;
+	struct errbuf err;
+
+	errbuf_clear(&err);
+	strategy_registry_set_host(&host);
+	s = strategy_find(a->type, &err);
+	if (s == NULL)
+		return report_failure("estimate", STRATEGY_REMEDY_RETRY, err.msg);
+	fill_recovery(&r, a, &hs);
+	if (s->estimate == NULL)
+		return EXIT_OK; /* it learns what to move only as it goes */
+	if (s->estimate(&r, &e, &err) != 0)
+		return report_failure("estimate", r.remedy, err.msg);
+	agentproto_estimate(stdout, r.dbid, e.bytes);
+	return EXIT_OK;
+}
+
 int agent_recover(struct agent_args *a)
 {
 	struct host_state hs = { 0 };
@@ -157,26 +201,7 @@ int agent_recover(struct agent_args *a)
 		return report_failure("strategy", STRATEGY_REMEDY_RETRY, err.msg);
 	}
 
-	memset(&r, 0, sizeof(r));
-	r.dbid = (int) a->dbid;
-	agent_dbid = r.dbid;
-	report_set_instance(r.dbid, a->target_address, (int) a->target_port, a->target_datadir);
-	{
-		char tag[16];
-
-		snprintf(tag, sizeof(tag), "%d", r.dbid);
-		inject_set_tag(tag);
-	}
-	r.content = (int) a->content;
-	r.target_datadir = a->target_datadir;
-	r.target_port = (int) a->target_port;
-	r.source_dbid = (int) a->source_dbid;
-	r.source_host = a->source_host;
-	r.source_port = (int) a->source_port;
-	r.source_datadir = a->source_datadir ? a->source_datadir : "";
-	r.max_rate_kbps = a->max_rate;
-	r.host = &host;
-	r.host_data = &hs;
+	fill_recovery(&r, a, &hs);
 
 	t.datadir = a->target_datadir;
 	t.address = a->target_address;

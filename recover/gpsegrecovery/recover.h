@@ -11,4 +11,10 @@
 /* Returns the exit status; every failure has printed its @error line. */
 int agent_recover(struct agent_args *a);
 
+/*
+ * The estimate verb: the strategy's own estimate of what recover would move (an @estimate
+ * line), or nothing when it cannot know before it acts. Reads only.
+ */
+int agent_estimate(struct agent_args *a);
+
 #endif

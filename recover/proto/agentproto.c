@@ -63,6 +63,8 @@ int agentproto_parse(const char *line, struct agent_line *out)
 		out->kind = AGENT_STARTED;
 	else if (strncmp(line, "@hba ", 5) == 0)
 		out->kind = AGENT_HBA;
+	else if (strncmp(line, "@estimate ", 10) == 0)
+		out->kind = AGENT_ESTIMATE;
 	else
 		return -1;
 	if (uint_field(line, "dbid", &dbid) != 0)
@@ -80,6 +82,8 @@ int agentproto_parse(const char *line, struct agent_line *out)
 			return -1;
 		out->seconds = strtod(buf, NULL);
 		return 0;
+	case AGENT_ESTIMATE:
+		return uint_field(line, "bytes", &out->done);
 	case AGENT_STOPPED: {
 		unsigned hi, lo;
 		uint64_t tli;
@@ -171,6 +175,12 @@ void agentproto_started(FILE *out, int dbid, bool already_running)
 void agentproto_hba(FILE *out, int dbid, bool changed)
 {
 	fprintf(out, "@hba dbid=%d changed=%s\n", dbid, changed ? "yes" : "no");
+	fflush(out);
+}
+
+void agentproto_estimate(FILE *out, int dbid, uint64_t bytes)
+{
+	fprintf(out, "@estimate dbid=%d bytes=%" PRIu64 "\n", dbid, bytes);
 	fflush(out);
 }
 

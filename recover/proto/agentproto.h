@@ -9,6 +9,7 @@
  *   @stopped dbid=3 end=0/5000060 timeline=2            (verb stop: where its WAL ends)
  *   @started dbid=3 already=no                           (verb start)
  *   @hba dbid=3 changed=yes                              (verb update-hba)
+ *   @estimate dbid=3 bytes=1651000000                    (verb estimate: what recover would move)
  * Any other line is ordinary output.
  */
 #ifndef SEGRECOVER_AGENTPROTO_H
@@ -27,13 +28,14 @@ enum agent_kind {
 	AGENT_STOPPED,
 	AGENT_STARTED,
 	AGENT_HBA,
+	AGENT_ESTIMATE,
 };
 
 struct agent_line {
 	enum agent_kind kind;
 	int dbid;
 	char name[64];   /* phase name, the failed step of an error, or the level of a note */
-	uint64_t done;   /* progress: bytes done; done: bytes copied */
+	uint64_t done;   /* progress: bytes done; done: bytes copied; estimate: bytes to move */
 	uint64_t total;  /* progress: bytes expected (0 unknown) */
 	double seconds;  /* done: wall time */
 	uint64_t lsn;    /* stopped: where the instance's WAL ends */
@@ -51,6 +53,7 @@ int agentproto_parse(const char *line, struct agent_line *out);
 #define AGENT_VERB_STOP "stop"             /* fast shutdown, and where its WAL ends */
 #define AGENT_VERB_START "start"           /* start an instance as it is configured */
 #define AGENT_VERB_UPDATE_HBA "update-hba" /* add missing pg_hba.conf lines */
+#define AGENT_VERB_ESTIMATE "estimate"     /* what a recover would move, changing nothing */
 
 /* gpsegrecovery lives next to gprecoverseg, on every host (Greenplum's GPHOME convention). */
 char *agentproto_agent_path(void);
@@ -65,5 +68,6 @@ void agentproto_note(FILE *out, int dbid, const char *level, const char *msg);
 void agentproto_stopped(FILE *out, int dbid, uint64_t end_lsn, unsigned timeline);
 void agentproto_started(FILE *out, int dbid, bool already_running);
 void agentproto_hba(FILE *out, int dbid, bool changed);
+void agentproto_estimate(FILE *out, int dbid, uint64_t bytes);
 
 #endif

@@ -74,6 +74,21 @@ is_eq "content 1 unchanged in the catalog" "p u n|m d n" "$(seg_state "$p1")|$(s
 pg_ctl_admin -D "$(seg datadir "$p1")" -l "$(seg datadir "$p1")/log/startup.log" -w start >/dev/null
 check "after the primary restarts the probe is clean again" "${FTS[@]}"
 
+# --- a primary that runs but refuses the probe is never failed over (no second primary) ------
+c=$(catalog "SELECT content FROM gp_segment_configuration WHERE content >= 0 GROUP BY content HAVING bool_and(status = 'u' AND mode = 's') ORDER BY content LIMIT 1")
+p1=$(acting p "$c") m1=$(acting m "$c")
+HBA=$(seg datadir "$p1")/pg_hba.conf
+cp "$HBA" "$WORK/pg_hba.saved"
+{ echo "host all all 127.0.0.1/32 reject"; cat "$WORK/pg_hba.saved"; } >"$HBA"
+as_admin "$PGBIN/pg_ctl" -D "$(seg datadir "$p1")" reload >/dev/null
+check "gpfts --once with a primary that refuses it" "${FTS[@]}"
+output_has "says it runs and is not failed over" "primary dbid $p1 .* runs but refuses the probe .*not failed over while it runs"
+is_eq "the primary keeps its role in the catalog" "p u s" "$(seg_state "$p1")"
+is_eq "its mirror is still a mirror" "t" "$(psql -X -At -h "$CLUSTER/sock" -p "$(seg port "$m1")" -U "$SEG_OS_USER" -d postgres -c 'SELECT pg_is_in_recovery()')"
+cp "$WORK/pg_hba.saved" "$HBA"
+as_admin "$PGBIN/pg_ctl" -D "$(seg datadir "$p1")" reload >/dev/null
+check "with its pg_hba.conf back the probe is clean" "${FTS[@]}"
+
 # --- bad input ------------------------------------------------------------------------------
 check_fails "no coordinator: exit 2 and what to set" 2 "cannot find the coordinator: give its data directory with -d" \
 	env -u COORDINATOR_DATA_DIRECTORY -u MASTER_DATA_DIRECTORY -u PGHOST -u PGPORT gpfts --once

@@ -18,6 +18,8 @@ check "failover of content 0" "${FTS[@]}"
 sql "$(seg port "$m0")" "INSERT INTO t SELECT g, 'after failover' FROM generate_series(50001, 60000) g"
 check "gprecoverseg -F -a recovers the failed primary as a mirror" gprecoverseg -F -a
 output_has "plan shown" "Synchronization mode += Full"
+output_has "the plan gives the bytes the full copy will move, asked on the target host" "Bytes to move \(estimate\) += [0-9.]+ (MB|GB)"
+output_has "and their total" "Bytes to move in all \(estimate\) = [0-9.]+ (MB|GB), for 1 of 1 segment"
 output_has "summary shows it in sync" "$p0 +.* Full .* up and in sync"
 is_eq "catalog: recovered instance is an up, in-sync mirror" "m u s" "$(seg_state "$p0")"
 is_eq "catalog: its primary is in sync" "p u s" "$(seg_state "$m0")"

@@ -52,6 +52,7 @@ sql "$M0" "UPDATE kept SET pad = 'changed on the new primary' WHERE id % 5 = 0"
 
 check "gprecoverseg -a recovers it incrementally (the default)" gprecoverseg -a
 output_has "plan says incremental" "Synchronization mode += Incremental"
+output_has "and that its bytes are known only once it reads the target" "Bytes to move \(estimate\) += known once the copy has looked at the target"
 output_has "the divergence is found and reported" "diverged from the source at [0-9A-F]+/[0-9A-F]+"
 output_has "crash recovery ran first on the old primary" "was not shut down cleanly"
 output_has "summary" "$p0 +.* Incremental .* up and in sync"

@@ -76,6 +76,8 @@ START_TEST(every_kind_round_trips)
 	ck_assert(al.kind == AGENT_HBA && !al.flag);
 	ck_assert_int_eq(agentproto_parse("@done dbid=5 bytes=42 seconds=1.500", &al), 0);
 	ck_assert(al.kind == AGENT_DONE && al.done == 42 && al.seconds > 1.49 && al.seconds < 1.51);
+	ck_assert_int_eq(agentproto_parse("@estimate dbid=5 bytes=1651000000", &al), 0);
+	ck_assert(al.kind == AGENT_ESTIMATE && al.done == 1651000000u);
 	ck_assert_int_eq(agentproto_parse("@phase dbid=5 name=wipe", &al), 0);
 	ck_assert_str_eq(al.name, "wipe");
 	ck_assert_int_eq(agentproto_parse("@note dbid=5 level=warning msg=a b=c", &al), 0);
