@@ -71,6 +71,5 @@ int targetmark_remove(const char *datadir, struct errbuf *err)
 
 bool targetmark_is_own_file(const char *name)
 {
-	return strcmp(name, TARGET_LOCK_FILE) == 0 || strcmp(name, TARGET_MARK_FILE) == 0 ||
-	       strcmp(name, TARGET_INCREMENTAL_MARK_FILE) == 0;
+	return strcmp(name, TARGET_LOCK_FILE) == 0 || strcmp(name, TARGET_MARK_FILE) == 0;
 }

@@ -14,8 +14,6 @@
 #define TARGET_LOCK_FILE "segrecover.lock"
 /* Present from before the first change until the rebuilt server streams. */
 #define TARGET_MARK_FILE "segrecover.inprogress"
-/* The incremental strategy's own: the directory mixes two histories; only a full copy repairs it. */
-#define TARGET_INCREMENTAL_MARK_FILE "segrecover.incremental"
 
 enum target_mark_state {
 	TARGET_MARK_NONE,     /* no marker */

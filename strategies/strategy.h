@@ -17,9 +17,9 @@ enum strategy_caps {
 	/* Can only repair the failed instance's own directory (not a new host/port/directory). */
 	STRATEGY_IN_PLACE_ONLY = 1u << 0,
 	/*
-	 * Starts from an empty target: the caller wipes it first (invariant 5 checked there) and
-	 * writes standby.signal before run(). A strategy without this flag works on the target's own
-	 * data and must write standby.signal itself before its first change (invariant 2).
+	 * Starts from an empty target: the caller wipes it first (invariant 5 checked there), after
+	 * begin_changes. A strategy without this flag works on the target's own data and calls
+	 * host->begin_changes itself before its first change (invariant 2).
 	 */
 	STRATEGY_EMPTY_TARGET = 1u << 1,
 	/* Honours max_rate_kbps (gprecoverseg --max-rate). */
@@ -45,6 +45,12 @@ struct strategy_host {
 	void (*phase)(struct recovery *r, const char *name);
 	/* Another strategy by name (a plugin may build on a built-in one). */
 	const struct strategy *(*find)(const char *name, struct errbuf *err);
+	/*
+	 * Before the first change to the target (invariant 2): standby.signal and segrecover's
+	 * in-progress marker, both durable. A directory so marked is repaired only by copying it
+	 * again; the host clears the mark once the copy is complete and the server streams.
+	 */
+	int (*begin_changes)(struct recovery *r, struct errbuf *err);
 };
 
 /* One segment's recovery, as gpsegrecovery on the target host sees it. */

@@ -226,8 +226,7 @@ int target_wipe(struct target *t, const char *strategy, struct errbuf *err)
 	 * directory can only start as a standby and says it is ours, so that a run killed at any
 	 * moment leaves a directory the same command wipes and finishes.
 	 */
-	if (standby_write_signal(t->datadir, err) != 0 ||
-	    targetmark_write(t->datadir, strategy, TARGET_MARK_COPYING, err) != 0)
+	if (target_begin_changes(t->datadir, strategy, err) != 0)
 		return -1;
 	inject_point("wipe-begin");
 	if (wipe_tablespaces(t, err) != 0)
@@ -235,6 +234,14 @@ int target_wipe(struct target *t, const char *strategy, struct errbuf *err)
 	if (empty_directory_each(t->datadir, keep, wiped_one, NULL, err) != 0)
 		return errbuf_prefix(err, "cannot empty \"%s\"", t->datadir);
 	return fsync_path(t->datadir, true, err);
+}
+
+int target_begin_changes(const char *datadir, const char *strategy, struct errbuf *err)
+{
+	if (standby_write_signal(datadir, err) != 0 ||
+	    targetmark_write(datadir, strategy, TARGET_MARK_COPYING, err) != 0)
+		return -1;
+	return 0;
 }
 
 int target_clear_stale_pidfile(struct target *t, struct errbuf *err)

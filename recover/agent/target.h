@@ -33,6 +33,9 @@ void target_release(struct target *t);
  */
 int target_wipe(struct target *t, const char *strategy, struct errbuf *err);
 
+/* standby.signal, then the in-progress marker naming STRATEGY: both durable (invariant 2). */
+int target_begin_changes(const char *datadir, const char *strategy, struct errbuf *err);
+
 /* Remove a postmaster.pid that names no live postmaster of the directory. */
 int target_clear_stale_pidfile(struct target *t, struct errbuf *err);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "agent/target.h"
+#include "base/sourcecheck.h"
 #include "cli.h"
 #include "clock.h"
 #include "exec.h"
@@ -17,6 +18,7 @@
 #include "targetmark.h"
 
 struct host_state {
+	const char *strategy;      /* its name, for the in-progress marker */
 	double last_progress;
 	uint64_t done, total;      /* the latest figures reported by the strategy */
 	bool unreported;           /* figures newer than the last line printed */
@@ -72,11 +74,19 @@ static void host_phase(struct recovery *r, const char *name)
 	log_info("dbid %d: %s", r->dbid, name);
 }
 
+static int host_begin_changes(struct recovery *r, struct errbuf *err)
+{
+	const struct host_state *hs = r->host_data;
+
+	return target_begin_changes(r->target_datadir, hs->strategy, err);
+}
+
 static const struct strategy_host host = {
 	.log = host_log,
 	.progress = host_progress,
 	.phase = host_phase,
 	.find = strategy_find,
+	.begin_changes = host_begin_changes,
 };
 
 /* The last step: the started server streams from its primary, and the marker goes. */
@@ -130,7 +140,8 @@ static int preflight(struct agent_args *a, struct recovery *r, struct target *t,
 		return -1;
 	if (target_check_port_free(t, err) != 0 || target_prepare(t, err) != 0)
 		return -1;
-	if (target_clear_stale_pidfile(t, err) != 0 || s->check(r, err) != 0) {
+	if (target_clear_stale_pidfile(t, err) != 0 || source_preflight(r, err) != 0 ||
+	    s->check(r, err) != 0) {
 		target_release(t);
 		return -1;
 	}
@@ -172,6 +183,7 @@ int agent_estimate(struct agent_args *a)
 	s = strategy_find(a->type, &err);
 	if (s == NULL)
 		return report_failure("estimate", STRATEGY_REMEDY_RETRY, err.msg);
+	hs.strategy = s->name;
 	fill_recovery(&r, a, &hs);
 	if (s->estimate == NULL)
 		return EXIT_OK; /* it learns what to move only as it goes */
@@ -201,6 +213,7 @@ int agent_recover(struct agent_args *a)
 		return report_failure("strategy", STRATEGY_REMEDY_RETRY, err.msg);
 	}
 
+	hs.strategy = s->name;
 	fill_recovery(&r, a, &hs);
 
 	t.datadir = a->target_datadir;

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/dirwalk.h"
 #include "fsutil.h"
 #include "full/tablespace.h"
 #include "log.h"
@@ -35,8 +36,7 @@ struct extract {
 
 	/* direct writer */
 	int rootfd;
-	char *cache_rel;         /* the parent directory last opened, relative to the root */
-	int cache_fd;
+	struct dirwalk walk;     /* the parent directories, opened beneath the root */
 	int fd;                  /* the file being written, or -1 */
 	char *fpath;             /* its absolute path */
 	uint64_t fsize, fend, wb_start;
@@ -261,15 +261,6 @@ static int policy(struct extract *x, struct archive_entry *e, const char *rel, e
 /* ------------------------------------------------------------------------------------------ */
 /* Direct writer: every directory opened from the root, component by component, O_NOFOLLOW */
 
-static void close_cache(struct extract *x)
-{
-	if (x->cache_fd >= 0 && x->cache_fd != x->rootfd)
-		close(x->cache_fd);
-	x->cache_fd = -1;
-	free(x->cache_rel);
-	x->cache_rel = NULL;
-}
-
 static void note_dir(struct extract *x, const char *rel)
 {
 	char *path = path_join(x->o->root, rel);
@@ -278,70 +269,28 @@ static void note_dir(struct extract *x, const char *rel)
 	free(path);
 }
 
+/* A directory the walk made for a member whose directory was not sent first. */
+static void walk_created(void *ctx, const char *rel)
+{
+	struct extract *x = ctx;
+
+	note_dir(x, rel);
+	x->st.dirs++;
+}
+
 /* The directory that holds REL, opened; *base points at REL's last component. */
 static int open_parent(struct extract *x, const char *rel, int *dirfd, const char **base)
 {
 	const char *slash = strrchr(rel, '/');
 	char dir[PATH_MAX];
-	size_t dlen;
-	int cur;
+	struct errbuf werr;
+	int errnum;
 
-	if (slash == NULL) {
-		*dirfd = x->rootfd;
-		*base = rel;
-		return 0;
-	}
-	*base = slash + 1;
-	dlen = (size_t) (slash - rel);
-	memcpy(dir, rel, dlen);
-	dir[dlen] = '\0';
-	if (x->cache_rel && strcmp(x->cache_rel, dir) == 0) {
-		*dirfd = x->cache_fd;
-		return 0;
-	}
-	close_cache(x);
-	cur = x->rootfd;
-	for (char *c = dir;;) {
-		char *next = strchr(c, '/');
-		int nfd;
-
-		if (next)
-			*next = '\0';
-		nfd = openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (nfd < 0 && errno == ENOENT) {
-			/* A member whose directory was not sent first: make it, as tar does. */
-			if (mkdirat(cur, c, 0700) != 0 && errno != EEXIST) {
-				int e = errno;
-
-				if (cur != x->rootfd)
-					close(cur);
-				return member_fail_errno(x, e, "create directory", dir);
-			}
-			note_dir(x, dir);
-			x->st.dirs++;
-			nfd = openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		}
-		if (nfd < 0) {
-			int e = errno;
-
-			if (cur != x->rootfd)
-				close(cur);
-			if (e == ELOOP || e == ENOTDIR)
-				return member_fail(x, "\"%s\" in %s is a symbolic link or not a directory: "
-						      "refusing to write through it", dir, x->o->root);
-			return member_fail_errno(x, e, "open directory", dir);
-		}
-		if (cur != x->rootfd)
-			close(cur);
-		cur = nfd;
-		if (!next)
-			break;
-		*next = '/';
-		c = next + 1;
-	}
-	x->cache_rel = xstrdup(dir);
-	x->cache_fd = cur;
-	*dirfd = cur;
+	*base = slash ? slash + 1 : rel;
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int) (slash - rel) : 0, rel);
+	*dirfd = dirwalk_open(&x->walk, dir, &errnum, &werr);
+	if (*dirfd < 0)
+		return member_fail(x, "%s", werr.msg);
 	return 0;
 }
 
@@ -720,7 +669,7 @@ int full_extract(const struct full_extract_opts *o, full_read_fn read, void *rea
 		 struct full_extract_stats *st, struct errbuf *err)
 {
 	struct extract x = {
-		.o = o, .err = err, .rootfd = -1, .cache_fd = -1, .fd = -1, .saved_cwd = -1,
+		.o = o, .err = err, .rootfd = -1, .fd = -1, .saved_cwd = -1,
 	};
 	struct reader rd = { .read = read, .ctx = read_ctx };
 	struct archive *a;
@@ -738,6 +687,10 @@ int full_extract(const struct full_extract_opts *o, full_read_fn read, void *rea
 		return -1;
 	}
 	full_syncer_dir(o->syncer, o->root);
+	/* No link is followed: the only ones a backup has are tablespace links, never entered. */
+	dirwalk_init(&x.walk, x.rootfd, o->root, O_RDONLY);
+	x.walk.created = walk_created;
+	x.walk.ctx = &x;
 	if (o->writer == FULL_WRITER_LIBARCHIVE && la_begin(&x) != 0) {
 		la_close(&x, false);
 		close(x.rootfd);
@@ -795,7 +748,7 @@ out:
 	if (x.fd >= 0)
 		close(x.fd);
 	free(x.fpath);
-	close_cache(&x);
+	dirwalk_forget(&x.walk);
 	close(x.rootfd);
 	if (x.log_skipped > 0)
 		say(&x, LOG_INFO, "archive %s: %lu files of the source's log directory %s not copied",

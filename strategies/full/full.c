@@ -149,19 +149,13 @@ static int list_tablespaces(PGconn *conn, const struct recovery *r, bool check_e
 /* ------------------------------------------------------------------------------------------ */
 /* check */
 
+/* The source itself was checked by the agent (base/sourcecheck): what is left is ours. */
 static int full_check(struct recovery *r, struct errbuf *err)
 {
-	static const char sql[] =
-		"SELECT pg_is_in_recovery(), current_setting('server_version_num'), "
-		"current_setting('wal_level'), current_setting('max_wal_senders')";
-	char src[300], msg[1024];
+	char src[300];
 	PGconn *conn;
-	PGresult *res;
 	struct tablespace *ts = NULL;
 	size_t nts = 0;
-	long version, senders;
-	char wal_level[32];
-	bool in_recovery;
 
 	if (check_args(r, err) != 0)
 		return -1;
@@ -170,61 +164,11 @@ static int full_check(struct recovery *r, struct errbuf *err)
 	if (conn == NULL)
 		return errbuf_append(err, " The source must be up and accept connections for a full "
 					  "copy.");
-	res = pg_query(conn, sql, 0, NULL, err);
-	if (res == NULL) {
-		PQfinish(conn);
-		return errbuf_prefix(err, "%s", src);
-	}
-	in_recovery = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-	version = strtol(PQgetvalue(res, 0, 1), NULL, 10);
-	snprintf(wal_level, sizeof(wal_level), "%s", PQgetvalue(res, 0, 2));
-	senders = strtol(PQgetvalue(res, 0, 3), NULL, 10);
-	PQclear(res);
-	if (version / 10000 != 15) {
-		PQfinish(conn);
-		return errbuf_set(err, "%s runs PostgreSQL %ld.%ld: the full strategy copies from "
-				       "PostgreSQL 15 only",
-				  src, version / 10000, version % 10000);
-	}
-	if (in_recovery) {
-		PQfinish(conn);
-		return errbuf_set(err, "%s is in recovery (a mirror, or not yet promoted): a full copy "
-				       "is taken from the content's acting primary",
-				  src);
-	}
-	if (strcmp(wal_level, "replica") != 0 && strcmp(wal_level, "logical") != 0) {
-		PQfinish(conn);
-		return errbuf_set(err, "%s has wal_level = %s: a mirror needs replica or logical "
-				       "(set it and restart the primary)",
-				  src, wal_level);
-	}
-	if (senders <= 0) {
-		PQfinish(conn);
-		return errbuf_set(err, "%s has max_wal_senders = %ld: the copy and the mirror each "
-				       "need a WAL sender (set it and restart the primary)",
-				  src, senders);
-	}
 	if (list_tablespaces(conn, r, true, &ts, &nts, err) != 0) {
 		PQfinish(conn);
 		return errbuf_prefix(err, "%s", src);
 	}
 	tablespaces_free(ts, nts);
-	PQfinish(conn);
-
-	/* The replication protocol must be open to us too (pg_hba.conf "replication" line). */
-	conn = connect_source(r, true, err);
-	if (conn == NULL)
-		return errbuf_append(err, " The role needs the REPLICATION attribute and pg_hba.conf a "
-					  "\"replication\" entry for this host.");
-	res = PQexec(conn, "IDENTIFY_SYSTEM");
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		errbuf_set(err, "%s: IDENTIFY_SYSTEM failed on the replication connection: %s", src,
-			   pg_errmsg(conn, msg, sizeof(msg)));
-		PQclear(res);
-		PQfinish(conn);
-		return -1;
-	}
-	PQclear(res);
 	PQfinish(conn);
 	return 0;
 }

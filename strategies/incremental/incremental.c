@@ -30,19 +30,11 @@
 #include "pgcontrol.h"
 #include "registry.h"
 #include "replication.h"
-#include "standbyconf.h"
 #include "strategy.h"
 #include "targetmark.h"
 #include "xalloc.h"
 
-/*
- * Present from the first byte the strategy changes until pg_control is final: a directory that
- * holds it is a mix of two histories, and only a full copy can repair it.
- */
-#define IN_PROGRESS_MARKER TARGET_INCREMENTAL_MARK_FILE
-
-static const char *const keep_target_names[] = { TARGET_LOCK_FILE, TARGET_MARK_FILE,
-						  IN_PROGRESS_MARKER, "standby.signal",
+static const char *const keep_target_names[] = { TARGET_LOCK_FILE, TARGET_MARK_FILE, "standby.signal",
 						  "recovery.signal", NULL };
 
 /* A failure that only a full copy repairs: the remedy the agent reports. Returns -1. */
@@ -90,30 +82,14 @@ static bool target_has(const struct recovery *r, const char *name)
 	return yes;
 }
 
-/* Source checks over a normal connection, used by check() and run(). */
+/* What an incremental recovery needs of its source, over a normal connection (check and run). */
 static int check_source(PGconn *conn, struct recovery *r, uint64_t target_sysid,
 			struct errbuf *err)
 {
 	char *v = NULL;
 	int rc = -1;
 
-	if (pg_query_value(conn, "SELECT pg_is_in_recovery()", 0, NULL, &v, err) != 0)
-		goto out;
-	if (v && v[0] == 't') {
-		errbuf_set(err, "the source %s:%d is in recovery: an incremental recovery copies from "
-				"the acting primary only",
-			   r->source_host, r->source_port);
-		goto out;
-	}
-	free(v);
-	if (pg_query_value(conn, "SHOW server_version_num", 0, NULL, &v, err) != 0)
-		goto out;
-	if (v == NULL || atoi(v) / 10000 != 15) {
-		errbuf_set(err, "the source %s:%d runs PostgreSQL %s, not 15", r->source_host,
-			   r->source_port, v ? v : "?");
-		goto out;
-	}
-	free(v);
+	/* Version and role were checked by the agent's source preflight (base/sourcecheck). */
 	if (pg_query_value(conn,
 			   "SELECT (current_setting('data_checksums')::bool OR "
 			   "current_setting('wal_log_hints')::bool)::text || ' ' || "
@@ -165,23 +141,22 @@ static int incremental_check(struct recovery *r, struct errbuf *err)
 	PGconn *conn;
 	int rc;
 
+	/*
+	 * The marker says an earlier run changed the directory and did not finish: a full copy
+	 * left part of the files, a rewind mixes two histories. Only a full copy repairs either.
+	 */
 	targetmark_read(r->target_datadir, &mark);
 	if (mark.state == TARGET_MARK_COPYING) {
-		errbuf_set(err, "\"%s\" is a copy that an earlier %s recovery left unfinished (it holds "
-				TARGET_MARK_FILE "): run that recovery again",
-			   r->target_datadir, mark.strategy[0] ? mark.strategy : "segrecover");
-		return strcmp(mark.strategy, "incremental") == 0 ? -1 : full_copy_needed(r);
+		errbuf_set(err, "an earlier %s recovery of \"%s\" did not finish (it holds "
+				TARGET_MARK_FILE "): %s; only a full copy repairs it",
+			   mark.strategy[0] ? mark.strategy : "segrecover", r->target_datadir,
+			   strcmp(mark.strategy, "incremental") == 0 ? "the directory mixes two histories"
+								  : "the copy is partial");
+		return full_copy_needed(r);
 	}
 	if (!is_pg_datadir(r->target_datadir)) {
 		errbuf_set(err, "\"%s\" is not a PostgreSQL data directory: there is nothing to "
 				"repair in place; use gprecoverseg -F",
-			   r->target_datadir);
-		return full_copy_needed(r);
-	}
-	if (target_has(r, IN_PROGRESS_MARKER)) {
-		errbuf_set(err, "an earlier incremental recovery of \"%s\" did not finish: the "
-				"directory mixes two histories and only a full copy repairs it; "
-				"run gprecoverseg -F",
 			   r->target_datadir);
 		return full_copy_needed(r);
 	}
@@ -456,24 +431,6 @@ static int execute(struct incr *c, struct errbuf *err)
 	return source_flush(c->src, err);
 }
 
-static int write_marker(const struct recovery *r, bool present, struct errbuf *err)
-{
-	char *p = target_path(r, IN_PROGRESS_MARKER);
-	int rc;
-
-	if (present) {
-		static const char text[] = "an incremental recovery is changing this directory; if you "
-					   "read this and no gpsegrecovery runs, recover it with "
-					   "gprecoverseg -F\n";
-
-		rc = write_file_durable(p, text, sizeof(text) - 1, 0600, err);
-	} else {
-		rc = unlink(p) == 0 ? fsync_parent(p, err) : errbuf_set_errno(err, errno, "cannot remove \"%s\"", p);
-	}
-	free(p);
-	return rc;
-}
-
 /*
  * The source's history files, so that the new mirror can follow its timeline from the start.
  * Only the current timeline's is required (it lists every ancestor), and a long-lived cluster
@@ -672,7 +629,7 @@ static int incremental_run(struct recovery *r, struct errbuf *err)
 					  "divergence point; nothing to copy, it catches up by streaming",
 			     r->dbid, LSN_ARGS(c.target_end),
 			     c.div.lsn == LSN_INVALID ? "on the source's timeline, with no" : "before");
-		if (standby_write_signal(r->target_datadir, err) != 0 || copy_history_files(&c, err) != 0 ||
+		if (r->host->begin_changes(r, err) != 0 || copy_history_files(&c, err) != 0 ||
 		    targetio_sync(c.tio, err) != 0)
 			goto out;
 		r->bytes_copied = source_bytes_fetched(c.src);
@@ -700,18 +657,16 @@ static int incremental_run(struct recovery *r, struct errbuf *err)
 		     (unsigned long long) totals.source_bytes / 1000000);
 
 	/* From here on the target changes: it can only start as a standby, and says it is mixed. */
-	if (standby_write_signal(r->target_datadir, err) != 0 || write_marker(r, true, err) != 0)
+	if (r->host->begin_changes(r, err) != 0)
 		goto out;
 	r->host->phase(r, "copy");
 	inject_point("incremental-copy");
 	if (execute(&c, err) != 0 || finish(&c, err) != 0) {
-		errbuf_append(err, "The directory is left partly rewound (marked with " IN_PROGRESS_MARKER
+		errbuf_append(err, "The directory is left partly rewound (marked with " TARGET_MARK_FILE
 				   "); run gprecoverseg -F.");
 		full_copy_needed(r);
 		goto out;
 	}
-	if (write_marker(r, false, err) != 0)
-		goto out;
 	r->bytes_copied = source_bytes_fetched(c.src);
 	rc = 0;
 out:

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/dirwalk.h"
 #include "fsutil.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -136,8 +137,7 @@ struct fd_slot {
 struct targetio {
 	char *datadir;
 	int rootfd; /* O_PATH; -1 until first use */
-	char *dir_path; /* the last directory walked to, and its O_PATH descriptor */
-	int dir_fd;
+	struct dirwalk walk; /* directories beneath the root, O_PATH, links only where PostgreSQL has them */
 	struct fd_slot cache[FD_CACHE_SIZE];
 	uint64_t clock;
 	struct strset files; /* written or truncated: fsync */
@@ -147,6 +147,13 @@ struct targetio {
 	void *arg;
 };
 
+static bool link_allowed(size_t index, const char *first)
+{
+	if (index == 0)
+		return strcmp(first, "pg_wal") == 0;
+	return index == 1 && strcmp(first, "pg_tblspc") == 0;
+}
+
 struct targetio *targetio_create(const char *datadir, void (*on_write)(void *arg, uint64_t written),
 				 void *arg)
 {
@@ -154,7 +161,9 @@ struct targetio *targetio_create(const char *datadir, void (*on_write)(void *arg
 
 	tio->datadir = xstrdup(datadir);
 	tio->rootfd = -1;
-	tio->dir_fd = -1;
+	dirwalk_init(&tio->walk, -1, tio->datadir, O_PATH);
+	tio->walk.link_allowed = link_allowed;
+	tio->walk.links_hint = "only pg_wal and pg_tblspc/<oid> may be links";
 	for (size_t i = 0; i < FD_CACHE_SIZE; i++)
 		tio->cache[i].fd = -1;
 	tio->on_write = on_write;
@@ -190,11 +199,7 @@ static void slot_close(struct fd_slot *s)
 
 static void forget_dir_cache(struct targetio *tio)
 {
-	if (tio->dir_fd >= 0)
-		close(tio->dir_fd);
-	tio->dir_fd = -1;
-	free(tio->dir_path);
-	tio->dir_path = NULL;
+	dirwalk_forget(&tio->walk);
 }
 
 void targetio_free(struct targetio *tio)
@@ -276,12 +281,6 @@ static int unsafe_path(const struct targetio *tio, const char *relpath, struct e
 }
 
 /* May the symbolic link at component INDEX (0-based) of a path starting with FIRST be followed? */
-static bool link_allowed(size_t index, const char *first)
-{
-	if (index == 0)
-		return strcmp(first, "pg_wal") == 0;
-	return index == 1 && strcmp(first, "pg_tblspc") == 0;
-}
 
 static int open_root(struct targetio *tio, struct errbuf *err)
 {
@@ -295,6 +294,7 @@ static int open_root(struct targetio *tio, struct errbuf *err)
 		errno = e;
 		return -1;
 	}
+	tio->walk.rootfd = tio->rootfd;
 	return 0;
 }
 
@@ -304,62 +304,12 @@ static int open_root(struct targetio *tio, struct errbuf *err)
  */
 static int get_dir(struct targetio *tio, const char *dir, int *errnum, struct errbuf *err)
 {
-	char *copy, *save = NULL, *tok;
-	const char *first = NULL;
-	int cur, next;
-	size_t index = 0;
-
 	*errnum = 0;
 	if (open_root(tio, err) != 0) {
 		*errnum = errno;
 		return -1;
 	}
-	if (dir[0] == '\0')
-		return tio->rootfd;
-	if (tio->dir_path != NULL && strcmp(tio->dir_path, dir) == 0)
-		return tio->dir_fd;
-	forget_dir_cache(tio);
-	copy = xstrdup(dir);
-	cur = tio->rootfd;
-	for (tok = strtok_r(copy, "/", &save); tok; tok = strtok_r(NULL, "/", &save), index++) {
-		struct stat st;
-		int e;
-
-		if (first == NULL)
-			first = tok;
-		next = openat(cur, tok, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (next < 0 && (errno == ENOTDIR || errno == ELOOP) &&
-		    fstatat(cur, tok, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
-			if (!link_allowed(index, first)) {
-				*errnum = ELOOP;
-				errbuf_set(err,
-					   "refusing to go through the symbolic link \"%s/%.*s\": only "
-					   "pg_wal and pg_tblspc/<oid> may be links",
-					   tio->datadir, (int) (tok - copy + strlen(tok)), dir);
-				goto fail;
-			}
-			next = openat(cur, tok, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		}
-		if (next < 0) {
-			e = errno;
-			*errnum = e;
-			errbuf_set_errno(err, e, "cannot open directory \"%s/%.*s\"", tio->datadir,
-					 (int) (tok - copy + strlen(tok)), dir);
-			goto fail;
-		}
-		if (cur != tio->rootfd)
-			close(cur);
-		cur = next;
-	}
-	free(copy);
-	tio->dir_path = xstrdup(dir);
-	tio->dir_fd = cur;
-	return cur;
-fail:
-	if (cur != tio->rootfd)
-		close(cur);
-	free(copy);
-	return -1;
+	return dirwalk_open(&tio->walk, dir, errnum, err);
 }
 
 static void mark_dir(struct targetio *tio, const char *dir)

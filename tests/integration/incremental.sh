@@ -67,7 +67,7 @@ copied=$(grep -oE "$p0 +[a-z0-9]+ +[0-9]+ +Incremental +[0-9.]+s +[0-9.]+ [kMG]B
 echo "# incremental copied: $copied"
 sql "$M0" "INSERT INTO kept VALUES (-1, 'after recovery')"
 if wait_until 10 bash -c "[ \"\$(psql -X -At -h 127.0.0.1 -p $P0 -U $SEG_OS_USER -d postgres -c 'SELECT count(*) FROM kept WHERE id = -1')\" = 1 ]"; then ok "it keeps streaming"; else not_ok "it keeps streaming"; fi
-if [ ! -e "$(seg datadir "$p0")/segrecover.incremental" ]; then ok "no in-progress marker left"; else not_ok "no in-progress marker left"; fi
+if [ ! -e "$(seg datadir "$p0")/segrecover.inprogress" ]; then ok "no in-progress marker left"; else not_ok "no in-progress marker left"; fi
 
 # --- a mirror that only fell behind copies (almost) nothing ---------------------------------
 p1=$(acting p 1) m1=$(acting m 1)

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/sourcecheck.h"
 #include "exec.h"
 #include "fsutil.h"
 #include "full/extract.h"
@@ -381,14 +382,14 @@ START_TEST(copy_starts_as_a_streaming_standby_with_every_row)
 	}
 	exec_sql(primary, "DELETE FROM t_ts WHERE v = 'after'");
 
-	/* check() refuses a source in recovery: the copy itself, now a standby. */
+	/* The source preflight refuses a source in recovery: the copy itself, now a standby. */
 	{
 		struct recovery r2 = recovery_for("/nonexistent/target");
 
 		r2.dbid = 4;
 		r2.source_dbid = 3;
 		r2.source_port = port + 1;
-		ck_assert(strategy_full.check(&r2, &err) != 0);
+		ck_assert(source_preflight(&r2, &err) != 0);
 		ck_assert_msg(strstr(err.msg, "in recovery") != NULL, "%s", err.msg);
 	}
 	PQfinish(standby);

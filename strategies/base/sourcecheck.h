@@ -1,0 +1,16 @@
+/*
+ * sourcecheck: the source preflight every recovery gets before its strategy's own check():
+ * the source runs PostgreSQL 15, is the content's acting primary (not in recovery), keeps WAL
+ * for a mirror (wal_level, max_wal_senders), and lets this host in over the replication
+ * protocol, which the new mirror will stream through. gpsegrecovery runs it; strategies check
+ * only what is theirs.
+ */
+#ifndef SEGRECOVER_BASE_SOURCECHECK_H
+#define SEGRECOVER_BASE_SOURCECHECK_H
+
+#include "errbuf.h"
+#include "strategy.h"
+
+int source_preflight(const struct recovery *r, struct errbuf *err);
+
+#endif
