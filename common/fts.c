@@ -277,14 +277,19 @@ static enum fts_streaming mirror_streams(PGconn *primary, const struct segment *
 			return FTS_NOT_STREAMING;
 		if (ws->present && strcmp(ws->state, "streaming") == 0) {
 			struct probe mp;
+			struct errbuf mirror_err;
 			char *status = NULL;
 			bool streaming = false;
 
-			/* The walsender could be a stale connection: ask the mirror too. */
+			/*
+			 * The walsender could be a stale connection: ask the mirror too. A mirror that
+			 * cannot say is not streaming; that is an answer, not a failed check (an error
+			 * left in ERR would keep a dead mirror in sync and the primary's commits waiting).
+			 */
 			probe_instance(m, opts, 1, &mp);
 			if (mp.alive && mp.in_recovery &&
 			    pg_query_value(mp.conn, "SELECT status FROM pg_stat_wal_receiver", 0, NULL,
-					   &status, err) == 0)
+					   &status, &mirror_err) == 0)
 				streaming = status && strcmp(status, "streaming") == 0;
 			free(status);
 			probe_done(&mp);

@@ -443,48 +443,26 @@ static int partial(const struct recovery *r, struct errbuf *err)
 			     r->target_datadir);
 }
 
-static int full_run(struct recovery *r, struct errbuf *err)
+/*
+ * Before the backup, on a normal connection: the source's log directory (not copied), its
+ * tablespaces and their mapping, the target directory's mode, and the pair's slot.
+ */
+static int prepare_source(struct recovery *r, const char *src, struct tablespace **ts,
+			  size_t *nts, char **log_directory, struct errbuf *err)
 {
-	struct run_state st = { .r = r };
-	struct tablespace *ts = NULL;
-	size_t nts = 0;
-	struct full_syncer *syncer = NULL;
-	struct full_receive_result res;
-	struct full_syncer_stats ss;
-	struct pq_source pqs = { 0 };
-	struct full_copy_source source = { .next = pq_next, .ctx = &pqs };
-	struct full_receive_opts ro;
-	PGconn *conn = NULL, *repl = NULL;
-	PGresult *pres;
-	char src[300], msg[1024];
-	char *log_directory = NULL, *cmd = NULL, *dirmode = NULL;
-	lsn_t start_lsn = 0, end_lsn = 0;
-	unsigned start_tli = 0, end_tli = 0;
-	double t0 = now_seconds(), t_copy = 0, t_sync = 0;
+	PGconn *conn = connect_source(r, false, err);
+	char *dirmode = NULL;
 	int rc = -1;
 
-	r->bytes_copied = 0;
-	if (check_args(r, err) != 0)
-		return -1;
-	source_name(r, src, sizeof(src));
-
-	/* Before the backup, on a normal connection: the log directory, the tablespaces, the slot. */
-	conn = connect_source(r, false, err);
 	if (conn == NULL)
 		return -1;
-	if (pg_query_value(conn, "SHOW log_directory", 0, NULL, &log_directory, err) != 0) {
-		errbuf_prefix(err, "%s", src);
-		goto out;
-	}
-	if (list_tablespaces(conn, r, true, &ts, &nts, err) != 0) {
+	if (pg_query_value(conn, "SHOW log_directory", 0, NULL, log_directory, err) != 0 ||
+	    list_tablespaces(conn, r, true, ts, nts, err) != 0 ||
+	    pg_query_value(conn, "SHOW data_directory_mode", 0, NULL, &dirmode, err) != 0) {
 		errbuf_prefix(err, "%s", src);
 		goto out;
 	}
 	/* PostgreSQL starts only in a directory of mode 0700 (or 0750 with group access). */
-	if (pg_query_value(conn, "SHOW data_directory_mode", 0, NULL, &dirmode, err) != 0) {
-		errbuf_prefix(err, "%s", src);
-		goto out;
-	}
 	if (chmod(r->target_datadir, dirmode && strcmp(dirmode, "0750") == 0 ? 0750 : 0700) != 0) {
 		errbuf_set_errno(err, errno, "cannot set the mode of the target directory \"%s\"",
 				 r->target_datadir);
@@ -500,8 +478,78 @@ static int full_run(struct recovery *r, struct errbuf *err)
 	}
 	strategy_log(r, LOG_INFO, "replication slot %s re-created on %s: it keeps the WAL from now on",
 		     REPLICATION_SLOT, src);
+	rc = 0;
+out:
+	free(dirmode);
 	PQfinish(conn);
-	conn = NULL;
+	return rc;
+}
+
+/*
+ * After the COPY: the end position, the command's own status (XX001 = a checksum failure), and
+ * the manifest that must have come.
+ */
+static int finish_backup(PGconn *repl, const struct recovery *r, const char *src,
+			 const struct full_receive_result *res, lsn_t *end_lsn, struct errbuf *err)
+{
+	PGresult *pres;
+	char msg[1024];
+	unsigned end_tli = 0;
+
+	if (read_position(repl, "end", src, end_lsn, &end_tli, err) != 0)
+		return partial(r, err);
+	pres = PQgetResult(repl);
+	if (PQresultStatus(pres) != PGRES_COMMAND_OK) {
+		result_error(pres, repl, msg, sizeof(msg));
+		PQclear(pres);
+		errbuf_set(err, "BASE_BACKUP on %s failed at the end: %s", src, msg);
+		return partial(r, err);
+	}
+	PQclear(pres);
+	while ((pres = PQgetResult(repl)) != NULL) {
+		ExecStatusType s = PQresultStatus(pres);
+
+		result_error(pres, repl, msg, sizeof(msg));
+		PQclear(pres);
+		if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+			errbuf_set(err, "BASE_BACKUP on %s failed at the end: %s", src, msg);
+			return partial(r, err);
+		}
+	}
+	if (!res->manifest) {
+		errbuf_set(err, "BASE_BACKUP on %s sent no backup manifest", src);
+		return partial(r, err);
+	}
+	return 0;
+}
+
+static int full_run(struct recovery *r, struct errbuf *err)
+{
+	struct run_state st = { .r = r };
+	struct tablespace *ts = NULL;
+	size_t nts = 0;
+	struct full_syncer *syncer = NULL;
+	struct full_receive_result res;
+	struct full_syncer_stats ss;
+	struct pq_source pqs = { 0 };
+	struct full_copy_source source = { .next = pq_next, .ctx = &pqs };
+	struct full_receive_opts ro;
+	PGconn *repl = NULL;
+	PGresult *pres;
+	char src[300], msg[1024];
+	char *log_directory = NULL, *cmd = NULL;
+	lsn_t start_lsn = 0, end_lsn = 0;
+	unsigned start_tli = 0;
+	double t0 = now_seconds(), t_copy = 0, t_sync = 0;
+	int rc = -1;
+
+	r->bytes_copied = 0;
+	if (check_args(r, err) != 0)
+		return -1;
+	source_name(r, src, sizeof(src));
+
+	if (prepare_source(r, src, &ts, &nts, &log_directory, err) != 0)
+		goto out;
 
 	repl = connect_source(r, true, err);
 	if (repl == NULL)
@@ -580,36 +628,8 @@ static int full_run(struct recovery *r, struct errbuf *err)
 	r->bytes_copied = res.bytes;
 	t_copy = now_seconds() - t_copy;
 
-	/* After the COPY: the end position, then the command's own status (XX001 = checksums). */
-	if (read_position(repl, "end", src, &end_lsn, &end_tli, err) != 0) {
-		partial(r, err);
+	if (finish_backup(repl, r, src, &res, &end_lsn, err) != 0)
 		goto out;
-	}
-	pres = PQgetResult(repl);
-	if (PQresultStatus(pres) != PGRES_COMMAND_OK) {
-		result_error(pres, repl, msg, sizeof(msg));
-		PQclear(pres);
-		errbuf_set(err, "BASE_BACKUP on %s failed at the end: %s", src, msg);
-		partial(r, err);
-		goto out;
-	}
-	PQclear(pres);
-	while ((pres = PQgetResult(repl)) != NULL) {
-		ExecStatusType s = PQresultStatus(pres);
-
-		result_error(pres, repl, msg, sizeof(msg));
-		PQclear(pres);
-		if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
-			errbuf_set(err, "BASE_BACKUP on %s failed at the end: %s", src, msg);
-			partial(r, err);
-			goto out;
-		}
-	}
-	if (!res.manifest) {
-		errbuf_set(err, "BASE_BACKUP on %s sent no backup manifest", src);
-		partial(r, err);
-		goto out;
-	}
 	PQfinish(repl);
 	repl = NULL;
 
@@ -643,19 +663,15 @@ static int full_run(struct recovery *r, struct errbuf *err)
 			     t_copy > 0 ? (double) res.bytes / 1e6 / t_copy : 0.0, LSN_ARGS(start_lsn),
 			     LSN_ARGS(end_lsn), t_copy, t_sync, total);
 	}
-	(void) end_tli;
 	rc = 0;
 out:
 	if (pqs.buf)
 		PQfreemem(pqs.buf);
 	if (repl)
 		PQfinish(repl); /* mid-COPY, this ends the backup on the server */
-	if (conn)
-		PQfinish(conn);
 	full_syncer_free(syncer);
 	tablespaces_free(ts, nts);
 	free(log_directory);
-	free(dirmode);
 	free(cmd);
 	return rc;
 }
