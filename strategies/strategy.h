@@ -30,6 +30,13 @@ enum strategy_caps {
 
 struct recovery;
 
+/* A helper a strategy runs next to the source data, and the pipes to talk to it. */
+struct strategy_helper {
+	int pid;     /* the local end: the process itself, or the ssh that runs it */
+	int to_fd;   /* its standard input */
+	int from_fd; /* its standard output */
+};
+
 /* What repairs a failed run; the agent reports it and each command words it. */
 enum strategy_remedy {
 	STRATEGY_REMEDY_RETRY = 0, /* fix the cause the error names, then run the same recovery again */
@@ -51,6 +58,15 @@ struct strategy_host {
 	 * again; the host clears the mark once the copy is complete and the server streams.
 	 */
 	int (*begin_changes)(struct recovery *r, struct errbuf *err);
+	/*
+	 * Start this strategy's helper on the source's host (`gpsegrecovery helper`, through ssh
+	 * when the source is remote) with ARGS (NULL-terminated), to read the source data where it
+	 * lies; the strategy talks to it through h's pipes. finish_helper closes them, waits, and
+	 * gives its exit status (0 fine).
+	 */
+	int (*start_helper)(struct recovery *r, const char *const *args, struct strategy_helper *h,
+			    struct errbuf *err);
+	int (*finish_helper)(struct strategy_helper *h, struct errbuf *err);
 };
 
 /* One segment's recovery, as gpsegrecovery on the target host sees it. */
@@ -91,6 +107,13 @@ struct strategy {
 	 * server; the caller does that for every strategy.
 	 */
 	int (*run)(struct recovery *r, struct errbuf *err);
+	/*
+	 * Optional: the helper's body, run on the source's host by `gpsegrecovery helper` (see
+	 * strategy_host.start_helper): SOURCE_DATADIR is the source's data directory, ARGS what
+	 * run() passed; it reads IN_FD and writes OUT_FD. Returns 0, or -1 with err.
+	 */
+	int (*helper)(const char *source_datadir, const char *const *args, int in_fd, int out_fd,
+		      struct errbuf *err);
 };
 
 /* A shared object exports this function; it returns its strategy (or NULL with err filled). */

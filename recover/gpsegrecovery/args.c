@@ -20,13 +20,16 @@ static void usage(void)
 	       "  gpsegrecovery estimate [the options of recover]\n"
 	       "  gpsegrecovery stop --dbid N --target-datadir DIR\n"
 	       "  gpsegrecovery start --dbid N --target-datadir DIR [--start-timeout SECS]\n"
-	       "  gpsegrecovery update-hba --dbid N --hba-file FILE --hba-entries TEXT\n\n"
+	       "  gpsegrecovery update-hba --dbid N --hba-file FILE --hba-entries TEXT\n"
+	       "  gpsegrecovery helper --type NAME --source-datadir DIR [--helper-arg ARG]...\n\n"
 	       "Verbs:\n"
 	       "  recover     rebuild one instance on this host as a mirror of its source\n"
 	       "  estimate    how many bytes recover would move, changing nothing\n"
 	       "  stop        fast shutdown of the instance (gprecoverseg -r); tells where its WAL ends\n"
 	       "  start       start the instance as it is configured\n"
-	       "  update-hba  add the missing pg_hba.conf entries (one a line) to FILE on this host\n\n"
+	       "  update-hba  add the missing pg_hba.conf entries (one a line) to FILE on this host\n"
+	       "  helper      a strategy's helper next to the source data (started by the strategy\n"
+	       "              on the target's host; it speaks the strategy's own stream on stdio)\n\n"
 	       "Options of recover:\n"
 	       "  --type NAME            strategy: full, incremental, or a plugin name or path\n"
 	       "  --target-address ADDR  address the recovered server listens on (default localhost)\n"
@@ -63,6 +66,7 @@ static int parse_verb(const char *word, enum agent_verb *verb)
 		{ AGENT_VERB_STOP, VERB_STOP },
 		{ AGENT_VERB_START, VERB_START },
 		{ AGENT_VERB_UPDATE_HBA, VERB_UPDATE_HBA },
+		{ AGENT_VERB_HELPER, VERB_HELPER },
 	};
 
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
@@ -78,7 +82,7 @@ static int check_verb_args(struct agent_args *a)
 {
 	struct errbuf err;
 
-	if (a->dbid < 0)
+	if (a->dbid < 0 && a->verb != VERB_HELPER)
 		return cli_usage_error(program, "--dbid is required");
 	switch (a->verb) {
 	case VERB_UPDATE_HBA:
@@ -94,6 +98,11 @@ static int check_verb_args(struct agent_args *a)
 		/* pg_ctl hands the directory to /bin/sh: the same text rules as a recovery's target. */
 		if (guard_path_text("--target-datadir", a->target_datadir, &err) != 0)
 			return cli_usage_error(program, "%s", err.msg);
+		return EXIT_OK;
+	case VERB_HELPER:
+		if (!a->type || !a->source_datadir || a->source_datadir[0] != '/')
+			return cli_usage_error(program, "helper needs --type and --source-datadir "
+							"(absolute)");
 		return EXIT_OK;
 	case VERB_RECOVER:
 	case VERB_ESTIMATE:
@@ -131,6 +140,7 @@ int agent_parse_args(int argc, char **argv, struct agent_args *a)
 		{ "hba-entries", required_argument, NULL, 16 },
 		{ "protect", required_argument, NULL, 19 },
 		{ "watch-stdin", no_argument, NULL, 20 },
+		{ "helper-arg", required_argument, NULL, 21 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -150,7 +160,7 @@ int agent_parse_args(int argc, char **argv, struct agent_args *a)
 	}
 	if (argc < 2 || argv[1][0] == '-' || parse_verb(argv[1], &a->verb) != 0)
 		return cli_usage_error(program, "the first argument names a verb: recover, estimate, "
-						"stop, start or update-hba");
+						"stop, start, update-hba or helper");
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "l:vh", longopts, NULL)) != -1) {
 		bool ok = true;
@@ -215,6 +225,12 @@ int agent_parse_args(int argc, char **argv, struct agent_args *a)
 		}
 		case 20:
 			a->watch_stdin = true;
+			break;
+		case 21:
+			if (a->nhelper_args == AGENT_MAX_HELPER_ARGS)
+				return cli_usage_error(program, "at most %d --helper-arg",
+						       AGENT_MAX_HELPER_ARGS);
+			a->helper_args[a->nhelper_args++] = optarg;
 			break;
 		case 'l':
 			a->logdir = optarg;

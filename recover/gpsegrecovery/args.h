@@ -7,7 +7,9 @@
 #include "log.h"
 #include "targetguard.h"
 
-enum agent_verb { VERB_RECOVER, VERB_ESTIMATE, VERB_STOP, VERB_START, VERB_UPDATE_HBA };
+enum agent_verb { VERB_RECOVER, VERB_ESTIMATE, VERB_STOP, VERB_START, VERB_UPDATE_HBA, VERB_HELPER };
+
+#define AGENT_MAX_HELPER_ARGS 32
 
 struct agent_args {
 	enum agent_verb verb;
@@ -16,6 +18,8 @@ struct agent_args {
 	bool force_overwrite, no_start, watch_stdin;
 	struct target_guard guard; /* --protect; freed by the verb */
 	const char *hba_file, *hba_entries;
+	const char *helper_args[AGENT_MAX_HELPER_ARGS + 1]; /* helper: --helper-arg, in order */
+	size_t nhelper_args;
 	const char *logdir;
 	enum log_verbosity verbosity;
 };

@@ -80,6 +80,9 @@ int main(int argc, char **argv)
 	case VERB_ESTIMATE:
 		rc = agent_estimate(&a);
 		break;
+	case VERB_HELPER:
+		rc = agent_helper(&a);
+		break;
 	case VERB_STOP:
 		rc = agent_stop(&a);
 		break;

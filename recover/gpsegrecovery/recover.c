@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent/target.h"
 #include "base/sourcecheck.h"
@@ -14,6 +15,7 @@
 #include "log.h"
 #include "proto/agentproto.h"
 #include "registry.h"
+#include "strvec.h"
 #include "targetguard.h"
 #include "targetmark.h"
 
@@ -81,12 +83,59 @@ static int host_begin_changes(struct recovery *r, struct errbuf *err)
 	return target_begin_changes(r->target_datadir, hs->strategy, err);
 }
 
+/* The strategy's helper on the source's host: this agent's own binary, verb helper. */
+static int host_start_helper(struct recovery *r, const char *const *args, struct strategy_helper *h,
+			     struct errbuf *err)
+{
+	const struct host_state *hs = r->host_data;
+	struct exec_options eo = { .host = r->source_host, .pipe_stdin = true,
+				   .capture_stdout = true };
+	struct strvec av = STRVEC_INIT;
+	struct child c;
+	char *agent = agentproto_agent_path();
+	int rc;
+
+	strvec_push(&av, agent);
+	free(agent);
+	strvec_push(&av, AGENT_VERB_HELPER);
+	strvec_push(&av, "--type");
+	strvec_push(&av, hs->strategy);
+	strvec_push(&av, "--source-datadir");
+	strvec_push(&av, r->source_datadir);
+	for (size_t i = 0; args && args[i]; i++) {
+		strvec_push(&av, "--helper-arg");
+		strvec_push(&av, args[i]);
+	}
+	rc = exec_spawn(&eo, strvec_argv(&av), &c, err);
+	strvec_clear(&av);
+	if (rc != 0)
+		return errbuf_prefix(err, "cannot start the %s helper next to source dbid %d (%s:%d)",
+				     hs->strategy, r->source_dbid, r->source_host, r->source_port);
+	h->pid = c.pid;
+	h->to_fd = c.in_fd;
+	h->from_fd = c.out_fd;
+	return 0;
+}
+
+static int host_finish_helper(struct strategy_helper *h, struct errbuf *err)
+{
+	struct child c = { .pid = h->pid, .in_fd = h->to_fd, .out_fd = h->from_fd, .err_fd = -1 };
+	int status = -1;
+
+	h->to_fd = h->from_fd = -1;
+	if (exec_wait(&c, &status, err) != 0)
+		return -1;
+	return status;
+}
+
 static const struct strategy_host host = {
 	.log = host_log,
 	.progress = host_progress,
 	.phase = host_phase,
 	.find = strategy_find,
 	.begin_changes = host_begin_changes,
+	.start_helper = host_start_helper,
+	.finish_helper = host_finish_helper,
 };
 
 /* The last step: the started server streams from its primary, and the marker goes. */
@@ -168,6 +217,26 @@ static void fill_recovery(struct recovery *r, const struct agent_args *a, struct
 	r->max_rate_kbps = a->max_rate;
 	r->host = &host;
 	r->host_data = hs;
+}
+
+int agent_helper(struct agent_args *a)
+{
+	const struct strategy *s;
+	struct errbuf err;
+
+	errbuf_clear(&err);
+	strategy_registry_set_host(&host);
+	s = strategy_find(a->type, &err);
+	if (s != NULL && s->helper == NULL)
+		errbuf_set(&err, "the %s strategy has no helper", s->name);
+	/* Standard output is the strategy's own stream: errors go to the log and stderr only. */
+	if (s == NULL || s->helper == NULL ||
+	    s->helper(a->source_datadir, a->helper_args, STDIN_FILENO, STDOUT_FILENO, &err) != 0) {
+		log_error("the %s helper next to \"%s\" failed: %s", a->type, a->source_datadir,
+			  err.msg);
+		return EXIT_FAILED;
+	}
+	return EXIT_OK;
 }
 
 int agent_estimate(struct agent_args *a)

@@ -17,4 +17,7 @@ int agent_recover(struct agent_args *a);
  */
 int agent_estimate(struct agent_args *a);
 
+/* The helper verb: the strategy's helper body on stdin/stdout, next to the source data. */
+int agent_helper(struct agent_args *a);
+
 #endif

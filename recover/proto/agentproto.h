@@ -54,6 +54,7 @@ int agentproto_parse(const char *line, struct agent_line *out);
 #define AGENT_VERB_START "start"           /* start an instance as it is configured */
 #define AGENT_VERB_UPDATE_HBA "update-hba" /* add missing pg_hba.conf lines */
 #define AGENT_VERB_ESTIMATE "estimate"     /* what a recover would move, changing nothing */
+#define AGENT_VERB_HELPER "helper"         /* a strategy's helper next to the source data */
 
 /* gpsegrecovery lives next to gprecoverseg, on every host (Greenplum's GPHOME convention). */
 char *agentproto_agent_path(void);

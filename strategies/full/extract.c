@@ -34,17 +34,12 @@ struct extract {
 	char **links;
 	size_t nlinks;
 
-	/* direct writer */
+	/* the writer */
 	int rootfd;
 	struct dirwalk walk;     /* the parent directories, opened beneath the root */
 	int fd;                  /* the file being written, or -1 */
 	char *fpath;             /* its absolute path */
 	uint64_t fsize, fend, wb_start;
-
-	/* libarchive writer */
-	struct archive *w;
-	int saved_cwd;
-	bool w_file_open;
 };
 
 /* ------------------------------------------------------------------------------------------ */
@@ -426,92 +421,6 @@ static int direct_link(struct extract *x, const char *rel, const char *target)
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* libarchive writer: archive_write_disk from the root as working directory */
-
-static int la_begin(struct extract *x)
-{
-	x->saved_cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (x->saved_cwd < 0)
-		return errbuf_set_errno(x->err, errno, "cannot open the working directory");
-	if (fchdir(x->rootfd) != 0)
-		return errbuf_set_errno(x->err, errno, "cannot change to \"%s\"", x->o->root);
-	x->w = archive_write_disk_new();
-	archive_write_disk_set_options(x->w, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-						     ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS |
-						     ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-						     ARCHIVE_EXTRACT_NO_OVERWRITE);
-	return 0;
-}
-
-static int la_fail(struct extract *x, const char *what)
-{
-	return member_fail(x, "%s: %s", what, archive_error_string(x->w));
-}
-
-static int la_header(struct extract *x, struct archive_entry *e, const char *rel, mode_t mode,
-		     const char *link_target)
-{
-	struct stat st;
-	int rc;
-
-	/*
-	 * SECURE_SYMLINKS refuses links on the way, but replaces a link in the member's own place;
-	 * refuse that too, as the direct writer does: the target has no link we did not make.
-	 */
-	if (fstatat(x->rootfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
-		return member_fail(x, "\"%s\" exists in %s and is a symbolic link: refusing to "
-				      "replace or follow it", rel, x->o->root);
-	archive_entry_set_pathname(e, rel);
-	if (link_target)
-		archive_entry_set_symlink(e, link_target);
-	archive_entry_set_perm(e, mode);
-	rc = archive_write_header(x->w, e);
-	if (rc != ARCHIVE_OK)
-		return la_fail(x, "cannot write");
-	x->w_file_open = true;
-	return 0;
-}
-
-static int la_end(struct extract *x, const char *rel, mode_t type)
-{
-	x->w_file_open = false;
-	if (archive_write_finish_entry(x->w) != ARCHIVE_OK)
-		return la_fail(x, "cannot finish");
-	if (type == AE_IFREG) {
-		char *path = path_join(x->o->root, rel);
-		int rc = full_syncer_path(x->o->syncer, path, x->err);
-
-		free(path);
-		return rc;
-	}
-	if (type == AE_IFDIR) {
-		note_dir(x, rel);
-		x->st.dirs++;
-	}
-	return 0;
-}
-
-static int la_close(struct extract *x, bool ok)
-{
-	int rc = 0;
-
-	if (x->w) {
-		/* close applies the deferred directory modes */
-		if (archive_write_close(x->w) != ARCHIVE_OK && ok)
-			rc = errbuf_set(x->err, "archive %s: cannot finish writing into %s: %s",
-					x->o->archive, x->o->root, archive_error_string(x->w));
-		archive_write_free(x->w);
-		x->w = NULL;
-	}
-	if (x->saved_cwd >= 0) {
-		if (fchdir(x->saved_cwd) != 0 && ok && rc == 0)
-			rc = errbuf_set_errno(x->err, errno, "cannot return to the working directory");
-		close(x->saved_cwd);
-		x->saved_cwd = -1;
-	}
-	return rc;
-}
-
 /* ------------------------------------------------------------------------------------------ */
 /* Reading */
 
@@ -554,10 +463,7 @@ static int copy_data(struct extract *x, struct archive *a, struct reader *rd)
 		}
 		if (len == 0)
 			continue;
-		if (x->o->writer == FULL_WRITER_LIBARCHIVE) {
-			if (archive_write_data_block(x->w, buf, len, off) < ARCHIVE_OK)
-				return la_fail(x, "cannot write");
-		} else if (direct_file_data(x, buf, len, off) != 0) {
+		if (direct_file_data(x, buf, len, off) != 0) {
 			return -1;
 		}
 		x->st.file_bytes += len;
@@ -585,13 +491,7 @@ static int one_member(struct extract *x, struct archive *a, struct reader *rd,
 		x->st.skipped++;
 		return 0; /* libarchive skips the data on the next header */
 	}
-	if (x->o->writer == FULL_WRITER_LIBARCHIVE) {
-		if (la_header(x, e, rel, mode, link_target) != 0)
-			return -1;
-		if (type == AE_IFREG && copy_data(x, a, rd) != 0)
-			return -1;
-		rc = la_end(x, rel, type);
-	} else if (type == AE_IFDIR) {
+	if (type == AE_IFDIR) {
 		rc = direct_dir(x, rel, mode);
 	} else if (type == AE_IFLNK) {
 		rc = direct_link(x, rel, link_target);
@@ -669,7 +569,7 @@ int full_extract(const struct full_extract_opts *o, full_read_fn read, void *rea
 		 struct full_extract_stats *st, struct errbuf *err)
 {
 	struct extract x = {
-		.o = o, .err = err, .rootfd = -1, .fd = -1, .saved_cwd = -1,
+		.o = o, .err = err, .rootfd = -1, .fd = -1,
 	};
 	struct reader rd = { .read = read, .ctx = read_ctx };
 	struct archive *a;
@@ -691,12 +591,6 @@ int full_extract(const struct full_extract_opts *o, full_read_fn read, void *rea
 	dirwalk_init(&x.walk, x.rootfd, o->root, O_RDONLY);
 	x.walk.created = walk_created;
 	x.walk.ctx = &x;
-	if (o->writer == FULL_WRITER_LIBARCHIVE && la_begin(&x) != 0) {
-		la_close(&x, false);
-		close(x.rootfd);
-		free(x.log_rel);
-		return -1;
-	}
 
 	a = archive_read_new();
 	archive_read_support_format_tar(a);
@@ -743,8 +637,6 @@ int full_extract(const struct full_extract_opts *o, full_read_fn read, void *rea
 	rc = 0;
 out:
 	archive_read_free(a);
-	if (o->writer == FULL_WRITER_LIBARCHIVE && la_close(&x, rc == 0) != 0)
-		rc = -1;
 	if (x.fd >= 0)
 		close(x.fd);
 	free(x.fpath);

@@ -38,11 +38,6 @@
  */
 typedef ssize_t (*full_read_fn)(void *ctx, const void **buf, struct errbuf *err);
 
-enum full_writer {
-	FULL_WRITER_DIRECT,    /* our writer: openat() from the root with O_NOFOLLOW, write() */
-	FULL_WRITER_LIBARCHIVE /* archive_write_disk with the SECURE_* flags */
-};
-
 struct full_extract_opts {
 	const char *root;         /* existing directory the members are written under */
 	const char *archive;      /* "base.tar", "16385.tar": for messages */
@@ -50,7 +45,6 @@ struct full_extract_opts {
 	const struct tablespace *tablespaces; /* for pg_tblspc/<oid> links */
 	size_t ntablespaces;
 	const char *log_directory;/* the source's log_directory; contents skipped if relative */
-	enum full_writer writer;
 	struct full_syncer *syncer; /* required */
 	/* Optional: how skipped members are reported (level: enum log_level). */
 	void (*log)(void *ctx, int level, const char *msg);

@@ -6,7 +6,6 @@
  * the disk's writeback overlapped with the receive so that little is left to sync at the end.
  *
  * Diagnostics (for measurements; the defaults are the measured best):
- *   SEGRECOVER_FULL_WRITER=direct|libarchive   who writes the members (default direct)
  *   SEGRECOVER_FULL_SYNC_THREADS=N             fsync worker threads, 0..8 (default 4)
  */
 #include <errno.h>
@@ -267,13 +266,6 @@ static void phase(struct recovery *r, const char *name)
 {
 	if (r->host && r->host->phase)
 		r->host->phase(r, name);
-}
-
-static enum full_writer writer_choice(void)
-{
-	const char *w = getenv("SEGRECOVER_FULL_WRITER");
-
-	return w && strcmp(w, "libarchive") == 0 ? FULL_WRITER_LIBARCHIVE : FULL_WRITER_DIRECT;
 }
 
 static unsigned sync_threads(void)
@@ -597,7 +589,6 @@ static int full_run(struct recovery *r, struct errbuf *err)
 		.tablespaces = ts,
 		.ntablespaces = nts,
 		.log_directory = log_directory,
-		.writer = writer_choice(),
 		.syncer = syncer,
 		.progress = on_progress,
 		.log = on_log,

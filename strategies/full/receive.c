@@ -110,7 +110,6 @@ static int new_archive(struct demux *d, bool *seen, bool *base_seen, struct errb
 	const char *name = d->msg + 1, *location, *end = d->msg + d->len;
 	const char *nul = memchr(name, '\0', (size_t) (end - name));
 	struct full_extract_opts eo = {
-		.writer = d->o->writer,
 		.syncer = d->o->syncer,
 		.log_directory = d->o->log_directory,
 		.tablespaces = d->o->tablespaces,

@@ -37,7 +37,6 @@ struct full_receive_opts {
 	const struct tablespace *tablespaces; /* every tablespace the server announced */
 	size_t ntablespaces;
 	const char *log_directory;                 /* the source's log_directory setting */
-	enum full_writer writer;
 	struct full_syncer *syncer;
 	/* Optional: bytes received so far, and the server's own count ('p'). */
 	void (*progress)(void *ctx, uint64_t received, uint64_t server_done);

@@ -14,7 +14,7 @@
 #define SYNCER_MAX_THREADS 8
 #define SYNCER_QUEUE 128 /* files in flight: bounds open descriptors */
 
-enum job_kind { JOB_FD, JOB_PATH, JOB_DIR };
+enum job_kind { JOB_FD, JOB_DIR };
 
 struct job {
 	enum job_kind kind;
@@ -52,12 +52,8 @@ static int run_job(struct job *j, struct errbuf *err)
 	int rc, fd = j->fd;
 
 	if (j->kind != JOB_FD) {
-		int flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (j->kind == JOB_DIR ? O_DIRECTORY : 0);
-
 		/* The roots may be reached through a symlink the DBA made: follow it for directories. */
-		if (j->kind == JOB_DIR)
-			flags &= ~O_NOFOLLOW;
-		fd = open(j->path, flags);
+		fd = open(j->path, O_RDONLY | O_CLOEXEC | O_DIRECTORY);
 		if (fd < 0)
 			return errbuf_set_errno(err, errno, "cannot open \"%s\" to fsync it", j->path);
 	}
@@ -158,13 +154,6 @@ static int submit(struct full_syncer *s, struct job *j, struct errbuf *err)
 int full_syncer_file(struct full_syncer *s, int fd, const char *path, struct errbuf *err)
 {
 	struct job j = { .kind = JOB_FD, .fd = fd, .path = xstrdup(path) };
-
-	return submit(s, &j, err);
-}
-
-int full_syncer_path(struct full_syncer *s, const char *path, struct errbuf *err)
-{
-	struct job j = { .kind = JOB_PATH, .fd = -1, .path = xstrdup(path) };
 
 	return submit(s, &j, err);
 }

@@ -29,9 +29,6 @@ struct full_syncer *full_syncer_new(unsigned threads);
  */
 int full_syncer_file(struct full_syncer *s, int fd, const char *path, struct errbuf *err);
 
-/* A file written by someone else (libarchive's writer) at PATH: opened, fsynced, closed. */
-int full_syncer_path(struct full_syncer *s, const char *path, struct errbuf *err);
-
 /* A directory to fsync once every file is synced (duplicates are fine). */
 void full_syncer_dir(struct full_syncer *s, const char *path);
 

@@ -115,7 +115,7 @@ marker=$WORK/testwrap.marker
 rm -f "$marker"
 touch "$marker" && chmod 666 "$marker"
 check "gprecoverseg --strategy testwrap (a plugin) recovers it" env SEGRECOVER_STRATEGY_PATH="$REPO/build/tests/plugins" SEGRECOVER_TESTWRAP_MARKER="$marker" gprecoverseg -a --strategy testwrap
-is_eq "the plugin's check, run and copy all ran" "check dbid=$m2|run dbid=$m2|copied dbid=$m2" "$(paste -sd'|' "$marker")"
+is_eq "the plugin's check, run, helper next to the source data and copy all ran" "check dbid=$m2|run dbid=$m2|helper PG_VERSION=15 dbid=$m2|copied dbid=$m2" "$(paste -sd'|' "$marker")"
 is_eq "mirror recovered by the plugin is in sync" "m u s" "$(seg_state "$m2")"
 
 # --- a server that cannot start after the copy: the failure comes at once, with its log ---------

@@ -1,7 +1,8 @@
 /*
  * Unit tests of the full strategy's tar extraction (strategies/full/extract.c): archives built
- * here with libarchive's writer, fed from memory in chunks of every size, unpacked by both
- * writers (our direct writer and archive_write_disk); what must be refused is refused, with the
+ * here with libarchive's writer, fed from memory in chunks of every size, unpacked by our writer
+ * (openat from the root, O_NOFOLLOW; archive_write_disk was measured no faster and is gone);
+ * what must be refused is refused, with the
  * member named, and nothing lands outside the root.
  */
 #include <archive.h>
@@ -173,10 +174,11 @@ static void assert_outside_untouched(const struct scratch *s)
 	closedir(d);
 }
 
-static const char *const writer_names[] = { "direct", "libarchive" };
+/* Loop tests pass _i: the one writer there is, named in messages. */
+static const char *const writer_names[] = { "direct" };
 
-/* Extract MEMBERS into s->root with writer W, in chunks of CHUNK bytes. */
-static int extract_with(const struct scratch *s, int w, const struct member *m, size_t n,
+/* Extract MEMBERS into s->root, in chunks of CHUNK bytes. */
+static int extract_with(const struct scratch *s, const struct member *m, size_t n,
 			size_t chunk, bool main_archive, const struct tablespace *ts,
 			size_t nts, struct full_extract_stats *st, struct errbuf *err)
 {
@@ -190,7 +192,6 @@ static int extract_with(const struct scratch *s, int w, const struct member *m, 
 		.tablespaces = ts,
 		.ntablespaces = nts,
 		.log_directory = "log",
-		.writer = (enum full_writer) w,
 		.syncer = syncer,
 	};
 	struct errbuf serr;
@@ -219,7 +220,7 @@ static void assert_refused(const struct scratch *s, int w, const struct member *
 	char quoted[512];
 
 	errbuf_clear(&err);
-	ck_assert_msg(extract_with(s, w, m, n, 512, true, NULL, 0, &st, &err) != 0,
+	ck_assert_msg(extract_with(s, m, n, 512, true, NULL, 0, &st, &err) != 0,
 		      "%s writer accepted member %s", writer_names[w], member);
 	if (getenv("UNIT_VERBOSE"))
 		fprintf(stderr, "%s writer: %s\n", writer_names[w], err.msg);
@@ -275,7 +276,7 @@ START_TEST(normal_members_with_modes)
 	size_t len;
 
 	scratch_new(&s);
-	ck_assert_msg(extract_with(&s, _i, m, sizeof(m) / sizeof(m[0]), 100, true, NULL, 0, &st,
+	ck_assert_msg(extract_with(&s, m, sizeof(m) / sizeof(m[0]), 100, true, NULL, 0, &st,
 				   &err) == 0,
 		      "%s: %s", writer_names[_i], err.msg);
 	p = path_join(s.root, "backup_label");
@@ -341,7 +342,7 @@ START_TEST(large_file_in_odd_chunks)
 						(chunks[c] == 1 && i == 0) ? 70000 : sizes[i], NULL };
 		}
 		scratch_new(&s);
-		ck_assert_msg(extract_with(&s, _i, m, 5, chunks[c], true, NULL, 0, &st, &err) == 0,
+		ck_assert_msg(extract_with(&s, m, 5, chunks[c], true, NULL, 0, &st, &err) == 0,
 			      "%s, chunk %zu: %s", writer_names[_i], chunks[c], err.msg);
 		for (size_t i = 0; i < 5; i++) {
 			char *p = path_join(s.root, names[i]);
@@ -472,21 +473,21 @@ START_TEST(refuses_other_symlinks)
 	ts.target_location = s.ts;
 	/* Not a tablespace link, though it points where a tablespace is. */
 	m[0] = (struct member){ "pg_wal", 'l', 0777, NULL, 0, "/src/ts/2" };
-	ck_assert(extract_with(&s, _i, m, 1, 512, true, &ts, 1, &st, &err) != 0);
+	ck_assert(extract_with(&s, m, 1, 512, true, &ts, 1, &st, &err) != 0);
 	ck_assert_msg(strstr(err.msg, "member \"pg_wal\"") != NULL, "%s", err.msg);
 	/* A tablespace that the server did not announce. */
 	m[0] = (struct member){ "pg_tblspc/99999/", 'l', 0777, NULL, 0, "/src/ts/2" };
-	ck_assert(extract_with(&s, _i, m, 1, 512, true, &ts, 1, &st, &err) != 0);
+	ck_assert(extract_with(&s, m, 1, 512, true, &ts, 1, &st, &err) != 0);
 	ck_assert_msg(strstr(err.msg, "member \"pg_tblspc/99999/\"") != NULL, "%s", err.msg);
 	/* The right name, pointing elsewhere than the server said. */
 	m[0] = (struct member){ "pg_tblspc/16385/", 'l', 0777, NULL, 0, "/etc" };
-	ck_assert(extract_with(&s, _i, m, 1, 512, true, &ts, 1, &st, &err) != 0);
+	ck_assert(extract_with(&s, m, 1, 512, true, &ts, 1, &st, &err) != 0);
 	ck_assert_msg(strstr(err.msg, "member \"pg_tblspc/16385/\"") != NULL &&
 			      strstr(err.msg, "/src/ts/2") != NULL,
 		      "%s", err.msg);
 	/* A tablespace archive has no link at all. */
 	m[0] = (struct member){ "PG_15_202209061/l", 'l', 0777, NULL, 0, "/src/ts/2" };
-	ck_assert(extract_with(&s, _i, m, 1, 512, false, &ts, 1, &st, &err) != 0);
+	ck_assert(extract_with(&s, m, 1, 512, false, &ts, 1, &st, &err) != 0);
 	ck_assert_msg(strstr(err.msg, "16385.tar") != NULL &&
 			      strstr(err.msg, "member \"PG_15_202209061/l\"") != NULL,
 		      "%s", err.msg);
@@ -513,7 +514,7 @@ START_TEST(tablespace_link_mapped_and_not_written_through)
 	scratch_new(&s);
 	ck_assert_int_eq(mkdir(s.ts, 0700), 0);
 	ts.target_location = s.ts;
-	ck_assert_msg(extract_with(&s, _i, m, 2, 512, true, &ts, 1, &st, &err) == 0, "%s: %s",
+	ck_assert_msg(extract_with(&s, m, 2, 512, true, &ts, 1, &st, &err) == 0, "%s: %s",
 		      writer_names[_i], err.msg);
 	link = path_join(s.root, "pg_tblspc/16385");
 	n = readlink(link, target, sizeof(target) - 1);
@@ -525,7 +526,7 @@ START_TEST(tablespace_link_mapped_and_not_written_through)
 	free(link);
 
 	/* The same archive with a member below the link: refused, nothing in the tablespace. */
-	ck_assert(extract_with(&s, _i, m, 3, 512, true, &ts, 1, &st, &err) != 0);
+	ck_assert(extract_with(&s, m, 3, 512, true, &ts, 1, &st, &err) != 0);
 	ck_assert_msg(strstr(err.msg, "member \"pg_tblspc/16385/PG_15_202209061/evil\"") != NULL,
 		      "%s", err.msg);
 	ck_assert(dir_is_empty(s.ts));
@@ -576,7 +577,7 @@ START_TEST(lock_and_signal_files_kept)
 	close(fd);
 	fd = open(signal, O_CREAT | O_WRONLY, 0600);
 	close(fd);
-	ck_assert_msg(extract_with(&s, _i, m, sizeof(m) / sizeof(m[0]), 512, true, NULL, 0, &st,
+	ck_assert_msg(extract_with(&s, m, sizeof(m) / sizeof(m[0]), 512, true, NULL, 0, &st,
 				   &err) == 0,
 		      "%s", err.msg);
 	data = slurp(lock, &len);
@@ -624,7 +625,7 @@ START_TEST(tablespace_archive_into_its_root)
 	free(s.root);
 	s.root = xstrdup(s.ts);
 	ck_assert_int_eq(mkdir(s.ts, 0700), 0);
-	ck_assert_msg(extract_with(&s, _i, m, 4, 32769, false, NULL, 0, &st, &err) == 0, "%s",
+	ck_assert_msg(extract_with(&s, m, 4, 32769, false, NULL, 0, &st, &err) == 0, "%s",
 		      err.msg);
 	p = path_join(s.ts, "PG_15_202209061/5/16386");
 	ck_assert(path_exists(p));
@@ -649,7 +650,6 @@ START_TEST(damaged_archives_fail)
 
 	scratch_new(&s);
 	o.root = s.root;
-	o.writer = (enum full_writer) _i;
 	build_tar(m, 2, &tar);
 
 	/* Cut in the middle of the file: the stream ends early (the source died). */
@@ -727,7 +727,6 @@ START_TEST(read_errors_pass_through)
 	scratch_new(&s);
 	o.root = s.root;
 	o.syncer = syncer;
-	o.writer = (enum full_writer) _i;
 	build_tar(m, 2, &tar);
 	f = (struct failing){ .mem = { .buf = tar.buf, .len = tar.len, .chunk = 32768 },
 			      .limit = 100000 };
@@ -855,11 +854,12 @@ START_TEST(syncer_reports_failures)
 	struct errbuf err;
 	struct full_syncer_stats st;
 
-	/* A path that is gone by the time it is synced is an error, with the path named. */
-	(void) full_syncer_path(syncer, "/nonexistent/segrecover/x", &err);
+	/* A file whose fsync fails (a character device: EINVAL) is an error, with the path named. */
+	(void) full_syncer_file(syncer, open("/dev/null", O_WRONLY | O_CLOEXEC), "/dev/null as a file",
+				&err);
 	full_syncer_dir(syncer, "/tmp");
 	ck_assert(full_syncer_finish(syncer, &err) != 0);
-	ck_assert_msg(strstr(err.msg, "/nonexistent/segrecover/x") != NULL, "%s", err.msg);
+	ck_assert_msg(strstr(err.msg, "/dev/null as a file") != NULL, "%s", err.msg);
 	full_syncer_get_stats(syncer, &st);
 	ck_assert_uint_eq(st.files, 1);
 	full_syncer_free(syncer);
@@ -872,21 +872,20 @@ static Suite *extract_suite(void)
 	TCase *tc = tcase_create("extract");
 
 	tcase_set_timeout(tc, 120);
-	/* _i: 0 = our direct writer, 1 = archive_write_disk */
-	tcase_add_loop_test(tc, normal_members_with_modes, 0, 2);
-	tcase_add_loop_test(tc, large_file_in_odd_chunks, 0, 2);
-	tcase_add_loop_test(tc, refuses_dotdot, 0, 2);
-	tcase_add_loop_test(tc, refuses_absolute_path, 0, 2);
-	tcase_add_loop_test(tc, refuses_inner_dotdot, 0, 2);
-	tcase_add_loop_test(tc, refuses_escaping_symlink, 0, 2);
-	tcase_add_loop_test(tc, refuses_writing_through_a_symlink_on_disk, 0, 2);
-	tcase_add_loop_test(tc, refuses_other_symlinks, 0, 2);
-	tcase_add_loop_test(tc, tablespace_link_mapped_and_not_written_through, 0, 2);
-	tcase_add_loop_test(tc, refuses_hard_links_and_devices, 0, 2);
-	tcase_add_loop_test(tc, lock_and_signal_files_kept, 0, 2);
-	tcase_add_loop_test(tc, tablespace_archive_into_its_root, 0, 2);
-	tcase_add_loop_test(tc, damaged_archives_fail, 0, 2);
-	tcase_add_loop_test(tc, read_errors_pass_through, 0, 2);
+	tcase_add_loop_test(tc, normal_members_with_modes, 0, 1);
+	tcase_add_loop_test(tc, large_file_in_odd_chunks, 0, 1);
+	tcase_add_loop_test(tc, refuses_dotdot, 0, 1);
+	tcase_add_loop_test(tc, refuses_absolute_path, 0, 1);
+	tcase_add_loop_test(tc, refuses_inner_dotdot, 0, 1);
+	tcase_add_loop_test(tc, refuses_escaping_symlink, 0, 1);
+	tcase_add_loop_test(tc, refuses_writing_through_a_symlink_on_disk, 0, 1);
+	tcase_add_loop_test(tc, refuses_other_symlinks, 0, 1);
+	tcase_add_loop_test(tc, tablespace_link_mapped_and_not_written_through, 0, 1);
+	tcase_add_loop_test(tc, refuses_hard_links_and_devices, 0, 1);
+	tcase_add_loop_test(tc, lock_and_signal_files_kept, 0, 1);
+	tcase_add_loop_test(tc, tablespace_archive_into_its_root, 0, 1);
+	tcase_add_loop_test(tc, damaged_archives_fail, 0, 1);
+	tcase_add_loop_test(tc, read_errors_pass_through, 0, 1);
 	tcase_add_test(tc, normalize_member_names);
 	tcase_add_test(tc, tablespace_mapping_rule);
 	tcase_add_test(tc, tablespace_directory_must_be_empty);

@@ -233,7 +233,6 @@ static int receive(struct scratch *sc, struct stream *s, struct full_receive_res
 		.tablespaces = &sc->tsp,
 		.ntablespaces = 1,
 		.log_directory = "log",
-		.writer = FULL_WRITER_DIRECT,
 		.syncer = syncer,
 		.progress = on_progress,
 		.ctx = seen,
