@@ -8,7 +8,6 @@
 #include "clock.h"
 #include "driver/dispatch.h"
 #include "driver/plan.h"
-#include "fsutil.h"
 #include "log.h"
 #include "proto/progressfile.h"
 #include "strbuf.h"

@@ -1,7 +1,5 @@
 #include "driver/rebalance.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +12,6 @@
 #include "driver/dispatch.h"
 #include "driver/plan.h"
 #include "driver/primaryhba.h"
-#include "exec.h"
 #include "fts.h"
 #include "log.h"
 #include "pgconn.h"
