@@ -2,6 +2,8 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 
 #include "errbuf.h"
 #include "fsutil.h"
+#include "xalloc.h"
 
 /* What /proc says of one process. */
 enum proc_kind { PROC_GONE, PROC_OTHER, PROC_POSTGRES };
@@ -63,51 +66,82 @@ static int proc_cwd(pid_t pid, char *buf, size_t len)
 	return 1;
 }
 
-enum postmaster_state postmaster_state(const char *datadir, pid_t *pid)
+/*
+ * The directory a process works in, as a (device, inode) pair: the same whatever mount
+ * namespace either side is in, where its path text would not be (a host of the multi-host demo,
+ * a container, see another tree at /data).
+ */
+static bool cwd_id(pid_t pid, struct stat *st)
 {
-	char *pidfile = path_join(datadir, "postmaster.pid");
-	char *text = NULL, *real = NULL;
-	char cwd[PATH_MAX];
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/cwd", (int) pid);
+	return stat(path, st) == 0;
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* The PID in DIR/postmaster.pid (DIR may be a /proc/PID/cwd path), 0 when there is none. */
+static long pidfile_pid(const char *dir, bool *unreadable)
+{
+	char *pidfile = path_join(dir, "postmaster.pid");
+	char *text = NULL;
 	size_t len;
 	struct errbuf ignored;
-	long value;
-	enum postmaster_state state = POSTMASTER_STALE;
-	int seen;
+	long value = 0;
+
+	*unreadable = false;
+	if (path_exists(pidfile)) {
+		if (read_small_file(pidfile, &text, &len, &ignored) == 0)
+			value = strtol(text, NULL, 10);
+		else
+			*unreadable = true;
+	}
+	free(text);
+	free(pidfile);
+	/* A negative PID means a single-user backend, which also owns the directory. */
+	return value < 0 ? -value : value;
+}
+
+/* Does PID name a live postgres process working in the directory DIR_ST? */
+static enum postmaster_state pid_state(long value, const struct stat *dir_st)
+{
+	struct stat cwd;
+	char buf[8];
+
+	if (value <= 0 || value > INT_MAX || inspect((pid_t) value) != PROC_POSTGRES)
+		return POSTMASTER_STALE;
+	if (!cwd_id((pid_t) value, &cwd))
+		/* We may not look at another user's process: never assume it is gone. */
+		return proc_cwd((pid_t) value, buf, sizeof(buf)) < 0 ? POSTMASTER_RUNNING
+								       : POSTMASTER_STALE;
+	/* A postmaster works in its data directory (ChangeToDataDir): another one's PID is stale. */
+	return same_file(&cwd, dir_st) ? POSTMASTER_RUNNING : POSTMASTER_STALE;
+}
+
+enum postmaster_state postmaster_state(const char *datadir, pid_t *pid)
+{
+	struct stat dir_st;
+	bool unreadable;
+	long value = pidfile_pid(datadir, &unreadable);
 
 	if (pid)
-		*pid = 0;
-	if (!path_exists(pidfile)) {
+		*pid = value > 0 && value <= INT_MAX ? (pid_t) value : 0;
+	if (unreadable)
+		return POSTMASTER_RUNNING; /* present but unreadable: someone else's server */
+	if (value == 0) {
+		char *pidfile = path_join(datadir, "postmaster.pid");
+		bool present = path_exists(pidfile);
+
 		free(pidfile);
-		return POSTMASTER_NONE;
+		return present ? POSTMASTER_STALE : POSTMASTER_NONE;
 	}
-	if (read_small_file(pidfile, &text, &len, &ignored) != 0) {
-		free(pidfile);
-		/* Present but unreadable: someone else's server; never assume it is gone. */
-		return POSTMASTER_RUNNING;
-	}
-	free(pidfile);
-	value = strtol(text, NULL, 10);
-	free(text);
-	/* A negative PID means a single-user backend, which also owns the directory. */
-	if (value < 0)
-		value = -value;
-	if (value <= 0 || value > INT_MAX)
+	if (stat(datadir, &dir_st) != 0)
 		return POSTMASTER_STALE;
-	if (pid)
-		*pid = (pid_t) value;
-	if (inspect((pid_t) value) != PROC_POSTGRES)
-		return POSTMASTER_STALE;
-	seen = proc_cwd((pid_t) value, cwd, sizeof(cwd));
-	if (seen < 0)
-		return POSTMASTER_RUNNING;
-	if (seen == 0)
-		return POSTMASTER_STALE;
-	/* A postmaster works in its data directory (ChangeToDataDir): another one's PID is stale. */
-	real = realpath(datadir, NULL);
-	if (real != NULL && strcmp(real, cwd) == 0)
-		state = POSTMASTER_RUNNING;
-	free(real);
-	return state;
+	return pid_state(value, &dir_st);
 }
 
 bool postmaster_running(const char *datadir, pid_t *pid)
@@ -115,30 +149,97 @@ bool postmaster_running(const char *datadir, pid_t *pid)
 	return postmaster_state(datadir, pid) == POSTMASTER_RUNNING;
 }
 
+/* How REAL stands to the directory a process works in, by inode: see path_relation. */
+static enum path_relation relation_to(const char *real, const struct stat *real_st, pid_t pid,
+				      const struct stat *cwd)
+{
+	char path[64];
+	char *up;
+	int fd;
+
+	if (real_st && same_file(real_st, cwd))
+		return PATH_SAME;
+	/* REAL lies inside its directory: one of REAL's ancestors is that directory. */
+	up = xstrdup(real);
+	for (char *slash = strrchr(up, '/'); slash != NULL; slash = strrchr(up, '/')) {
+		struct stat st;
+
+		if (slash == up)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (stat(up, &st) == 0 && same_file(&st, cwd)) {
+			free(up);
+			return PATH_INSIDE;
+		}
+		if (slash == up)
+			break;
+	}
+	free(up);
+	if (real_st == NULL)
+		return PATH_UNRELATED;
+	/* Its directory lies inside REAL: walk up from it, in its own view, until the root. */
+	snprintf(path, sizeof(path), "/proc/%d/cwd", (int) pid);
+	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	for (int depth = 0; fd >= 0 && depth < 256; depth++) {
+		struct stat st, parent_st;
+		int parent = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+		if (parent < 0 || fstat(fd, &st) != 0 || fstat(parent, &parent_st) != 0) {
+			if (parent >= 0)
+				close(parent);
+			break;
+		}
+		close(fd);
+		fd = parent;
+		if (same_file(&parent_st, real_st)) {
+			close(fd);
+			return PATH_CONTAINS;
+		}
+		if (same_file(&parent_st, &st))
+			break; /* its root */
+	}
+	if (fd >= 0)
+		close(fd);
+	return PATH_UNRELATED;
+}
+
 bool postgres_process_near(const char *real, struct postgres_process *found)
 {
 	DIR *proc = opendir("/proc");
 	struct dirent *de;
+	struct stat real_st;
+	bool have_real = stat(real, &real_st) == 0;
 	bool hit = false;
 
 	if (proc == NULL)
 		return false;
 	while (!hit && (de = readdir(proc)) != NULL) {
-		char cwd[PATH_MAX];
+		struct stat cwd;
+		char dirpath[64];
 		long value;
 		char *end;
+		bool unreadable;
+		enum path_relation rel;
 
 		if (!isdigit((unsigned char) de->d_name[0]))
 			continue;
 		value = strtol(de->d_name, &end, 10);
 		if (*end != '\0' || value <= 0 || value == (long) getpid())
 			continue;
-		if (inspect((pid_t) value) != PROC_POSTGRES || proc_cwd((pid_t) value, cwd, sizeof(cwd)) != 1)
+		if (inspect((pid_t) value) != PROC_POSTGRES || !cwd_id((pid_t) value, &cwd))
 			continue;
-		if (path_relation(real, cwd) == PATH_UNRELATED)
+		rel = relation_to(real, have_real ? &real_st : NULL, (pid_t) value, &cwd);
+		if (rel == PATH_UNRELATED)
 			continue;
 		found->pid = (pid_t) value;
-		snprintf(found->cwd, sizeof(found->cwd), "%s", cwd);
+		found->relation = rel;
+		if (proc_cwd((pid_t) value, found->cwd, sizeof(found->cwd)) != 1)
+			snprintf(found->cwd, sizeof(found->cwd), "(unknown)");
+		/* Its directory's postmaster, read through its own view of the directory. */
+		snprintf(dirpath, sizeof(dirpath), "/proc/%ld/cwd", value);
+		found->postmaster = (pid_t) pidfile_pid(dirpath, &unreadable);
+		found->postmaster_runs = unreadable || pid_state(found->postmaster, &cwd) == POSTMASTER_RUNNING;
 		hit = true;
 	}
 	closedir(proc);

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "fsutil.h"
+
 enum postmaster_state {
 	POSTMASTER_NONE,    /* no postmaster.pid */
 	POSTMASTER_STALE,   /* postmaster.pid names no live postmaster of this directory */
@@ -28,13 +30,18 @@ bool postmaster_running(const char *datadir, pid_t *pid);
 /* A live (not zombie) process whose executable name starts with "postgres" or "postmaster". */
 struct postgres_process {
 	pid_t pid;
-	char cwd[4096]; /* its working directory: a server's is its data directory */
+	char cwd[4096];               /* its working directory as it names it (for messages) */
+	enum path_relation relation;  /* how the path asked about stands to that directory */
+	pid_t postmaster;             /* the PID in that directory's postmaster.pid (0: none) */
+	bool postmaster_runs;         /* and it is a live postmaster of that directory */
 };
 
 /*
  * The first live postgres process whose working directory is REAL, lies below it, or contains
- * it (REAL is a resolved absolute path). Returns true and fills *found when there is one.
- * Processes that belong to another user and cannot be inspected are not seen.
+ * it (REAL is a resolved absolute path). Directories are compared by inode, so that a process
+ * in another mount namespace that names another tree by the same path does not count, and one
+ * that names the same tree by another path does. Returns true and fills *found when there is
+ * one. Processes that belong to another user and cannot be inspected are not seen.
  */
 bool postgres_process_near(const char *real, struct postgres_process *found);
 

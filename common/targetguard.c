@@ -253,20 +253,17 @@ enum guard_verdict guard_check(struct target_guard *g, const char *path, pid_t *
 			return GUARD_REFUSED;
 		}
 	while (postgres_process_near(real, &p)) {
-		enum path_relation rel = path_relation(real, p.cwd);
-		pid_t owner = 0;
-		enum postmaster_state st = postmaster_state(p.cwd, &owner);
-
-		if (st == POSTMASTER_RUNNING) {
-			if (rel == PATH_SAME) {
+		if (p.postmaster_runs) {
+			if (p.relation == PATH_SAME) {
 				if (pid)
-					*pid = owner;
-				errbuf_set(err, "a postmaster (PID %d) runs in \"%s\"", (int) owner, path);
+					*pid = p.postmaster;
+				errbuf_set(err, "a postmaster (PID %d) runs in \"%s\"", (int) p.postmaster,
+					   path);
 				verdict = GUARD_TARGET_RUNNING;
 			} else {
 				errbuf_set(err, "\"%s\" %s \"%s\", where a PostgreSQL server (PID %d) runs: "
 						"refusing to touch it",
-					   path, relation_words(rel), p.cwd, (int) owner);
+					   path, relation_words(p.relation), p.cwd, (int) p.postmaster);
 				verdict = GUARD_REFUSED;
 			}
 			break;
