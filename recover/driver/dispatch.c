@@ -231,7 +231,13 @@ static bool row_finished(void *ctx, size_t i, int status, const char *why)
 			 r->plan->target.dbid, now - r->t_start, (unsigned long long) r->bytes);
 		return false;
 	}
-	if (r->error[0] == '\0' && why != NULL)
+	if (r->error[0] == '\0' && runner_stopped()) {
+		/* Our own SIGTERM ended it (through ssh: status 255), not a failure of its own. */
+		snprintf(r->error, sizeof(r->error),
+			 "interrupted: gprecoverseg stopped gpsegrecovery on %s during its %s phase",
+			 host_of(r), r->phase[0] ? r->phase : "first");
+		snprintf(r->step, sizeof(r->step), "interrupted");
+	} else if (r->error[0] == '\0' && why != NULL)
 		snprintf(r->error, sizeof(r->error), "cannot run gpsegrecovery on %s: %s", host_of(r),
 			 why);
 	else if (r->error[0] == '\0')

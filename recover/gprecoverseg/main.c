@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "coordinator.h"
 #include "driver/dispatch.h"
+#include "driver/hostcheck.h"
 #include "driver/plan.h"
 #include "driver/primaryhba.h"
 #include "driver/rebalance.h"
@@ -125,7 +126,8 @@ static int summarize(const struct dispatch *d, const struct recoverseg_options *
 		char bytes[32], type[96];
 		double secs = (r->t_end > 0 ? r->t_end : r->t_start) - r->t_start;
 
-		plan_format_bytes(r->bytes, bytes, sizeof(bytes));
+		/* A row that did not finish copied what its last progress report counted. */
+		plan_format_bytes(r->saw_done ? r->bytes : r->done, bytes, sizeof(bytes));
 		snprintf(type, sizeof(type), "%s%s", r->plan->s->label,
 			 r->fell_back ? " (fallback)" : "");
 		log_info("   %-8d %-24s %-6d %-13s %8.1fs %10s  %s", r->plan->target.dbid,
@@ -138,8 +140,8 @@ static int summarize(const struct dispatch *d, const struct recoverseg_options *
 			failed++;
 	}
 	if (skipped > 0) {
-		log_error("%zu segment(s) were not recovered: their host could not be resolved (see the "
-			  "warnings above)",
+		log_error("%zu segment(s) were not recovered: their host could not be resolved or did not "
+			  "answer (see the warnings above)",
 			  skipped);
 		if (failed == 0) {
 			log_error("gprecoverseg failed. Please check the output for more details.");
@@ -159,6 +161,8 @@ static int summarize(const struct dispatch *d, const struct recoverseg_options *
 	for (size_t i = 0; i < d->nrows; i++) {
 		const struct run_row *r = &d->rows[i];
 		char again[1024];
+		/* An interrupt has no cause to fix: the same command finishes the work. */
+		const char *fix = strcmp(r->step, "interrupted") == 0 ? "" : "fix the cause above, then ";
 
 		if (r->state == RUN_DONE)
 			continue;
@@ -179,17 +183,16 @@ static int summarize(const struct dispatch *d, const struct recoverseg_options *
 				  "server is not running",
 				  again);
 		else if (r->plan->s->caps & STRATEGY_EMPTY_TARGET)
-			log_error(" next: fix the cause above, then run '%s' again: the target holds "
-				  "standby.signal and segrecover's in-progress marker, so that run wipes "
-				  "and rebuilds it",
-				  again);
+			log_error(" next: %srun '%s' again: the target holds standby.signal and "
+				  "segrecover's in-progress marker, so that run wipes and rebuilds it",
+				  fix, again);
 		else if (r->needs_full)
 			log_error(" next: this directory cannot be repaired in place: once the cause "
 				  "above is fixed, run 'gprecoverseg -F%s%s' (a full copy)",
 				  opts->input_file ? " -i " : "",
 				  opts->input_file ? opts->input_file : "");
 		else
-			log_error(" next: fix the cause above, then run '%s' again", again);
+			log_error(" next: %srun '%s' again", fix, again);
 	}
 	log_error("gprecoverseg failed. Please check the output for more details.");
 	return EXIT_FAILED;
@@ -205,7 +208,8 @@ static int recover(struct coordinator *coord, const struct recoverseg_options *o
 	struct plan_options popts = plan_options_of(opts);
 	struct dispatch_options dopts = dispatch_options_of(opts);
 	struct errbuf err;
-	size_t skipped = 0;
+	char unreachable[1024];
+	size_t skipped = 0, unreached = 0;
 	int rc = EXIT_OK;
 
 	errbuf_clear(&err);
@@ -235,8 +239,16 @@ static int recover(struct coordinator *coord, const struct recoverseg_options *o
 		goto out;
 	}
 	skipped = plan_skip_unresolvable(&plan);
+	if (hostcheck_plan(&plan, unreachable, sizeof(unreachable), &unreached) != 0) {
+		log_error("Cannot recover. The following recovery target hosts are unreachable: %s",
+			  unreachable);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	skipped += unreached;
 	if (plan.nrows == 0 && skipped > 0) {
-		log_error("gprecoverseg failed: no segment to recover has a host that resolves");
+		log_error("gprecoverseg failed: no segment to recover has a host that resolves and "
+			  "answers");
 		rc = EXIT_FAILED;
 		goto out;
 	}

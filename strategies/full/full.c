@@ -567,7 +567,7 @@ static int full_run(struct recovery *r, struct errbuf *err)
 
 	syncer = full_syncer_new(sync_threads());
 	for (size_t i = 0; i < nts; i++) {
-		if (full_tablespace_prepare(&ts[i], syncer, err) != 0)
+		if (full_tablespace_prepare(&ts[i], r->target_datadir, syncer, err) != 0)
 			goto out;
 		strategy_log(r, LOG_INFO, "tablespace %u: %s on the source, %s on the target", ts[i].oid,
 			     ts[i].source_location, ts[i].target_location);

@@ -8,9 +8,11 @@
 
 /*
  * Create the mapped directory (0700, with missing parents), which must be empty or absent, and
- * record it and its parent for the final fsync.
+ * record it and its parent for the final fsync. Then link DATADIR/pg_tblspc/<oid> to it before
+ * any data arrives, so that a copy killed while it fills the tablespace leaves a directory the
+ * next run recognizes as the target's own and empties with the data directory.
  */
-int full_tablespace_prepare(const struct tablespace *ts, struct full_syncer *syncer,
-			    struct errbuf *err);
+int full_tablespace_prepare(const struct tablespace *ts, const char *datadir,
+			    struct full_syncer *syncer, struct errbuf *err);
 
 #endif

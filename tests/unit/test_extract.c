@@ -522,6 +522,13 @@ START_TEST(tablespace_link_mapped_and_not_written_through)
 	target[n] = '\0';
 	ck_assert_str_eq(target, s.ts);
 	ck_assert_uint_eq(st.links, 1);
+	/* The same link made beforehand (full_tablespace_prepare) is fine; another one is not. */
+	ck_assert_msg(extract_with(&s, m, 2, 512, true, &ts, 1, &st, &err) == 0, "%s: %s",
+		      writer_names[_i], err.msg);
+	ck_assert_int_eq(unlink(link), 0);
+	ck_assert_int_eq(symlink(s.outside, link), 0);
+	ck_assert(extract_with(&s, m, 2, 512, true, &ts, 1, &st, &err) != 0);
+	ck_assert_msg(strstr(err.msg, "pg_tblspc/16385") != NULL, "%s", err.msg);
 	ck_assert_int_eq(unlink(link), 0);
 	free(link);
 
@@ -826,19 +833,32 @@ START_TEST(tablespace_directory_must_be_empty)
 	struct tablespace ts = { .oid = 16385 };
 	struct full_syncer *syncer = full_syncer_new(1);
 	struct errbuf err;
-	char *deep, *file;
+	char *deep, *file, *link, dest[4096];
+	ssize_t n;
 	int fd;
 
 	scratch_new(&s);
 	deep = path_join(s.ts, "x/3");
 	ts.target_location = deep;
-	ck_assert_msg(full_tablespace_prepare(&ts, syncer, &err) == 0, "%s", err.msg);
+	ck_assert_msg(full_tablespace_prepare(&ts, s.root, syncer, &err) == 0, "%s", err.msg);
 	ck_assert_uint_eq(mode_of(deep), 0700);
+	/* Linked from the data directory before any data comes: a killed copy stays ours. */
+	link = path_join(s.root, "pg_tblspc/16385");
+	n = readlink(link, dest, sizeof(dest) - 1);
+	ck_assert_int_gt(n, 0);
+	dest[n] = '\0';
+	ck_assert_str_eq(dest, deep);
+	ck_assert_int_eq(unlink(link), 0);
+	ck_assert_int_eq(symlink(s.outside, link), 0);
+	ck_assert(full_tablespace_prepare(&ts, s.root, syncer, &err) != 0);
+	ck_assert_msg(strstr(err.msg, link) != NULL, "%s", err.msg);
+	ck_assert_int_eq(unlink(link), 0);
+	free(link);
 	ck_assert_msg(full_syncer_finish(syncer, &err) == 0, "%s", err.msg);
 	file = path_join(deep, "PG_15_202209061");
 	fd = open(file, O_CREAT | O_WRONLY, 0600);
 	close(fd);
-	ck_assert(full_tablespace_prepare(&ts, syncer, &err) != 0);
+	ck_assert(full_tablespace_prepare(&ts, s.root, syncer, &err) != 0);
 	ck_assert_msg(strstr(err.msg, "not empty") != NULL && strstr(err.msg, deep) != NULL, "%s",
 		      err.msg);
 	full_syncer_free(syncer);
