@@ -11,7 +11,7 @@
 
 #include "errbuf.h"
 
-#define STRATEGY_ABI_VERSION 2
+#define STRATEGY_ABI_VERSION 3
 
 enum strategy_caps {
 	/* Can only repair the failed instance's own directory (not a new host/port/directory). */
@@ -26,6 +26,8 @@ enum strategy_caps {
 	STRATEGY_RATE_LIMITED = 1u << 2,
 	/* With --fallback, a failure is retried in the same run with a full copy. */
 	STRATEGY_FALLS_BACK = 1u << 3,
+	/* Honours compression (gprecoverseg --compress): the source compresses what it sends. */
+	STRATEGY_COMPRESSES = 1u << 4,
 };
 
 struct recovery;
@@ -80,6 +82,7 @@ struct recovery {
 	int source_port;
 	const char *source_datadir;  /* as the catalog records it, for messages and path mapping */
 	long max_rate_kbps;          /* 0: unlimited */
+	const char *compression;     /* "lz4" or "zstd": the source compresses the copy; NULL: not */
 	const struct strategy_host *host;
 	void *host_data;             /* the host's own state */
 	uint64_t bytes_copied;       /* filled by run(): what crossed the network */

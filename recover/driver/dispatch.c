@@ -109,6 +109,10 @@ static void build_argv(struct dispatch *d, struct run_row *r, const char *verb)
 		strvec_push(av, "--max-rate");
 		strvec_pushf(av, "%ld", d->opts->max_rate_kbps);
 	}
+	if ((p->s->caps & STRATEGY_COMPRESSES) && strcmp(p->compression, "none") != 0) {
+		strvec_push(av, "--compress");
+		strvec_push(av, p->compression);
+	}
 	if (d->opts->logdir) {
 		strvec_push(av, "-l");
 		strvec_push(av, d->opts->logdir);

@@ -270,6 +270,15 @@ static int plan_to_new_hosts(const struct catalog *cat, const struct plan_option
 	return rc;
 }
 
+static void choose_compression(const struct plan_options *opts, struct plan_row *row)
+{
+	const char *c = opts->compression;
+
+	if (c == NULL || strcmp(c, "auto") == 0)
+		c = plan_same_host(row->source, &row->target) ? "none" : "lz4";
+	snprintf(row->compression, sizeof(row->compression), "%s", c);
+}
+
 int plan_build(const struct catalog *cat, const struct plan_options *opts,
 	       const struct recoverconf *conf, struct plan *out, struct errbuf *err)
 {
@@ -294,6 +303,7 @@ int plan_build(const struct catalog *cat, const struct plan_options *opts,
 		const struct strategy *s = strategy_find(out->rows[i].strategy, err);
 
 		out->rows[i].s = s;
+		choose_compression(opts, &out->rows[i]);
 		if (guard_path_text("the data directory", out->rows[i].target.datadir, err) != 0)
 			rc = errbuf_prefix(err, SEG_FMT, SEG_ARGS(&out->rows[i].target));
 		else if (s == NULL)
@@ -421,6 +431,8 @@ void plan_display(const struct plan *plan, const struct plan_options *opts)
 			snprintf(rate, sizeof(rate), "%ld kB/s", opts->max_rate_kbps);
 			show("Maximum Transfer Rate", rate);
 		}
+		if (r->s->caps & STRATEGY_COMPRESSES)
+			show("Compression on the source", r->compression);
 		log_info("%s", rule);
 	}
 	{

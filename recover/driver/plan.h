@@ -21,6 +21,7 @@ struct plan_options {
 	const char *new_hosts;   /* recover every failed host's instances to these, comma-separated */
 	const char *input_file;  /* the recovery configuration file's name, for messages */
 	long max_rate_kbps;      /* shown in the plan; 0 unlimited */
+	const char *compression; /* "auto" (or NULL), "none", "lz4", "zstd": see plan_row */
 };
 
 struct plan_row {
@@ -30,6 +31,13 @@ struct plan_row {
 	bool relocated;
 	char strategy[256];           /* its name: a built-in's, or a plugin's name or path */
 	const struct strategy *s;     /* the strategy itself, resolved when the plan is made */
+	/*
+	 * What the source compresses a copy with, for a strategy that can ("none", "lz4", "zstd").
+	 * "auto" chose lz4 when the source is on another host: there the link, not the disk, is
+	 * the limit, and lz4 at level 1 outruns a 10 Gbit/s link on one core; on the same host it
+	 * would only cost CPU. Resolved for every row, since --fallback may turn one into a copy.
+	 */
+	char compression[8];
 	bool estimated;               /* the strategy told what it would move: */
 	uint64_t estimate_bytes;      /* this many bytes */
 };

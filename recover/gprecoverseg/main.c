@@ -81,6 +81,7 @@ static struct plan_options plan_options_of(const struct recoverseg_options *opts
 		.new_hosts = opts->new_hosts,
 		.input_file = opts->input_file,
 		.max_rate_kbps = opts->max_rate_kbps,
+		.compression = opts->compression,
 	};
 }
 

@@ -24,6 +24,7 @@ enum {
 	OPT_DISABLE_REPLAY_LAG,
 	OPT_FALLBACK,
 	OPT_STRATEGY,
+	OPT_COMPRESS,
 	OPT_VERSION,
 };
 
@@ -40,6 +41,7 @@ static const struct option long_options[] = {
 	{ "disable-replay-lag", no_argument, NULL, OPT_DISABLE_REPLAY_LAG },
 	{ "fallback", no_argument, NULL, OPT_FALLBACK },
 	{ "strategy", required_argument, NULL, OPT_STRATEGY },
+	{ "compress", required_argument, NULL, OPT_COMPRESS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -166,6 +168,7 @@ static void set_defaults(struct recoverseg_options *opts)
 	opts->per_host = RECOVERSEG_DEFAULT_b;
 	opts->verbosity = LOG_NORMAL;
 	opts->replay_lag_gb = RECOVERSEG_DEFAULT_REPLAY_LAG_GB;
+	opts->compression = "auto";
 }
 
 static int nonempty(const char *opt, const char *value, struct errbuf *err)
@@ -240,6 +243,14 @@ static int take_option(int c, const char *arg, struct recoverseg_options *opts,
 		break;
 	case OPT_HBA_HOSTNAMES:
 		opts->hba_hostnames = true;
+		break;
+	case OPT_COMPRESS:
+		if (strcmp(arg, "auto") != 0 && strcmp(arg, "none") != 0 && strcmp(arg, "lz4") != 0 &&
+		    strcmp(arg, "zstd") != 0)
+			return errbuf_set(err, "option --compress: invalid choice: '%s' (choose from "
+					       "'auto', 'none', 'lz4', 'zstd')",
+					  arg);
+		opts->compression = arg;
 		break;
 	case 'r':
 		opts->rebalance = true;
@@ -401,7 +412,7 @@ void recoverseg_usage(void)
 	       "  gprecoverseg [[-p host[,...]] | -i file] [-d coordinator_dir] [-b seg_batch]\n"
 	       "               [-B batch] [-F [-s]] [-a] [-q] [--differential] [--hba-hostnames]\n"
 	       "               [--no-progress] [-l logdir] [--max-rate rate] [--fallback]\n"
-	       "               [--strategy name]\n"
+	       "               [--strategy name] [--compress method]\n"
 	       "  gprecoverseg -r [--replay-lag GB | --disable-replay-lag]\n"
 	       "  gprecoverseg -o file [-p host[,...]]\n"
 	       "  gprecoverseg -? | -h | --help\n"
@@ -434,6 +445,9 @@ void recoverseg_usage(void)
 	       "pg_hba.conf\n"
 	       "  --max-rate <rate>           maximum transfer rate of a full recovery (32k-1024M, "
 	       "kB/s by default)\n"
+	       "  --compress <method>         the source compresses a full copy: auto (lz4 when the "
+	       "source\n"
+	       "                              is on another host, the default), none, lz4 or zstd\n"
 	       "  -s                          show progress sequentially instead of in place\n"
 	       "  --no-progress               do not show recovery progress\n"
 	       "  -l <logdir>                 log file directory (default ~/gpAdminLogs)\n"

@@ -29,6 +29,7 @@ struct recoverseg_options {
 	enum log_verbosity verbosity; /* -v / -q */
 	const char *coordinator_datadir; /* -d */
 	long max_rate_kbps;      /* --max-rate, 0 = unlimited */
+	const char *compression; /* --compress: "auto" (the default), "none", "lz4" or "zstd" */
 	bool hba_hostnames;      /* --hba-hostnames */
 	bool rebalance;          /* -r */
 	double replay_lag_gb;    /* --replay-lag (default 10) */

@@ -42,6 +42,9 @@ static void usage(void)
 	       "                         that is, contains or lies inside its data directory or a\n"
 	       "                         tablespace of it on this host is refused\n"
 	       "  --max-rate KBPS        throttle the copy (full recovery), 32-1048576 kB/s\n"
+	       "  --compress METHOD      the source compresses the copy: lz4, zstd or none\n"
+	       "                         (full recovery; worth it when the network is slower\n"
+	       "                         than the disk)\n"
 	       "  --start-timeout SECS   wait this long for start and streaming (default 600)\n"
 	       "  --no-start             leave the server stopped after configuring it\n"
 	       "Options of every verb:\n"
@@ -141,6 +144,7 @@ int agent_parse_args(int argc, char **argv, struct agent_args *a)
 		{ "protect", required_argument, NULL, 19 },
 		{ "watch-stdin", no_argument, NULL, 20 },
 		{ "helper-arg", required_argument, NULL, 21 },
+		{ "compress", required_argument, NULL, 22 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -231,6 +235,16 @@ int agent_parse_args(int argc, char **argv, struct agent_args *a)
 				return cli_usage_error(program, "at most %d --helper-arg",
 						       AGENT_MAX_HELPER_ARGS);
 			a->helper_args[a->nhelper_args++] = optarg;
+			break;
+		case 22:
+			if (strcmp(optarg, "lz4") == 0 || strcmp(optarg, "zstd") == 0)
+				a->compression = optarg;
+			else if (strcmp(optarg, "none") == 0)
+				a->compression = NULL;
+			else
+				return cli_usage_error(program, "--compress: unknown method \"%s\": use "
+								"lz4, zstd or none",
+						       optarg);
 			break;
 		case 'l':
 			a->logdir = optarg;

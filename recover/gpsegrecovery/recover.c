@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "agent/target.h"
@@ -215,6 +216,7 @@ static void fill_recovery(struct recovery *r, const struct agent_args *a, struct
 	r->source_port = (int) a->source_port;
 	r->source_datadir = a->source_datadir ? a->source_datadir : "";
 	r->max_rate_kbps = a->max_rate;
+	r->compression = a->compression;
 	r->host = &host;
 	r->host_data = hs;
 }
@@ -322,6 +324,14 @@ int agent_recover(struct agent_args *a)
 	if (rc != 0) {
 		target_release(&t);
 		return report_failure(s->name, r.remedy, err.msg);
+	}
+	{
+		/* The copy's whole memory bill (it streams: this stays flat with the data's size). */
+		struct rusage ru;
+
+		if (getrusage(RUSAGE_SELF, &ru) == 0)
+			strategy_log(&r, LOG_INFO, "peak memory of the copy on %s: %.1f MB",
+				     a->target_address, (double) ru.ru_maxrss / 1024.0);
 	}
 	host_phase(&r, "configure");
 	if (target_configure(&t, r.source_host, r.source_port, &err) != 0 ||

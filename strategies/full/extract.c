@@ -566,11 +566,38 @@ static int drain(struct extract *x, struct reader *rd)
 			return errbuf_set(x->err, "archive %s: %s", x->o->archive, rd->err.msg);
 		if (n == 0)
 			return 0;
+		/* A compressed stream ends with its frame's trailer, not with zero bytes. */
+		if (x->o->compression != NULL)
+			continue;
 		for (ssize_t i = 0; i < n; i++)
 			if (((const unsigned char *) buf)[i] != 0)
 				return errbuf_set(x->err, "archive %s: unexpected data after the end of "
 							  "the archive", x->o->archive);
 	}
+}
+
+/*
+ * The decompressor of a compressed archive: libarchive's own (ARCHIVE_OK). ARCHIVE_WARN means
+ * it would run an external program instead, which we never do.
+ */
+static int add_filter(struct archive *a, const struct full_extract_opts *o, struct errbuf *err)
+{
+	int rc;
+
+	if (o->compression == NULL)
+		return 0;
+	if (strcmp(o->compression, "lz4") == 0)
+		rc = archive_read_support_filter_lz4(a);
+	else if (strcmp(o->compression, "zstd") == 0)
+		rc = archive_read_support_filter_zstd(a);
+	else
+		return errbuf_set(err, "archive %s: unknown compression \"%s\"", o->archive,
+				  o->compression);
+	if (rc != ARCHIVE_OK)
+		return errbuf_set(err, "archive %s: this libarchive cannot decompress %s itself (%s): "
+				       "run the recovery without compression (--compress none)",
+				  o->archive, o->compression, archive_error_string(a));
+	return 0;
 }
 
 int full_extract(const struct full_extract_opts *o, full_read_fn read, void *read_ctx,
@@ -602,6 +629,8 @@ int full_extract(const struct full_extract_opts *o, full_read_fn read, void *rea
 
 	a = archive_read_new();
 	archive_read_support_format_tar(a);
+	if (add_filter(a, o, err) != 0)
+		goto out;
 	if (archive_read_open(a, &rd, NULL, la_read, NULL) != ARCHIVE_OK) {
 		if (rd.failed)
 			errbuf_set(err, "archive %s: %s", o->archive, rd.err.msg);

@@ -18,7 +18,8 @@
  *    Greenplum's db_dumps, promote and db_analyze (what gprecoverseg -F excludes).
  *
  * A refused member stops the extraction with an error that names the archive and the member.
- * Files are handed to a syncer (see syncer.h) as they are finished.
+ * Files are handed to a syncer (see syncer.h) as they are finished. A compressed archive (the
+ * server's COMPRESSION) is decompressed by libarchive's own lz4 or zstd code, never a program.
  */
 #ifndef SEGRECOVER_FULL_EXTRACT_H
 #define SEGRECOVER_FULL_EXTRACT_H
@@ -46,6 +47,7 @@ struct full_extract_opts {
 	size_t ntablespaces;
 	const char *log_directory;/* the source's log_directory; contents skipped if relative */
 	struct full_syncer *syncer; /* required */
+	const char *compression;  /* "lz4" or "zstd": the archive is compressed so; NULL: plain */
 	/* Optional: how skipped members are reported (level: enum log_level). */
 	void (*log)(void *ctx, int level, const char *msg);
 	void *log_ctx;

@@ -80,6 +80,9 @@ static int check_args(const struct recovery *r, struct errbuf *err)
 		return errbuf_set(err, "full strategy: --max-rate %ld kB/s is out of range: use %ld to "
 				       "%ld kB/s, or 0 for no limit",
 				  r->max_rate_kbps, FULL_MAX_RATE_MIN, FULL_MAX_RATE_MAX);
+	if (r->compression && strcmp(r->compression, "lz4") != 0 && strcmp(r->compression, "zstd") != 0)
+		return errbuf_set(err, "full strategy: unknown compression \"%s\": use lz4 or zstd",
+				  r->compression);
 	return 0;
 }
 
@@ -243,7 +246,12 @@ static void on_progress(void *ctx, uint64_t received, uint64_t server_done)
 	struct run_state *st = ctx;
 	uint64_t total = st->total;
 
-	(void) server_done;
+	/*
+	 * Compressed, what arrives is smaller than what it unpacks to: count as the server does
+	 * (uncompressed bytes, at most once a second), so that done and total stay comparable.
+	 */
+	if (st->r->compression)
+		received = server_done;
 	/*
 	 * The server's estimate leaves out the WAL that comes at the end of base.tar and the
 	 * manifest: once past it, keep the total a little ahead, so that "done" reaches "total"
@@ -334,6 +342,12 @@ static char *backup_command(PGconn *conn, const struct recovery *r, struct errbu
 		    escaped);
 	if (r->max_rate_kbps > 0)
 		strbuf_addf(&cmd, ", MAX_RATE %ld", r->max_rate_kbps);
+	/*
+	 * Level 1 for both: the point is to fit more through a slow link, and the source's one
+	 * walsender process compresses; a higher level would make it the bottleneck.
+	 */
+	if (r->compression)
+		strbuf_addf(&cmd, ", COMPRESSION '%s', COMPRESSION_DETAIL 'level=1'", r->compression);
 	strbuf_addstr(&cmd, " )");
 	return strbuf_detach(&cmd, NULL);
 }
@@ -590,6 +604,7 @@ static int full_run(struct recovery *r, struct errbuf *err)
 		.ntablespaces = nts,
 		.log_directory = log_directory,
 		.syncer = syncer,
+		.compression = r->compression,
 		.progress = on_progress,
 		.log = on_log,
 		.ctx = &st,
@@ -653,6 +668,14 @@ static int full_run(struct recovery *r, struct errbuf *err)
 			     (unsigned long long) (res.bytes >> 20),
 			     t_copy > 0 ? (double) res.bytes / 1e6 / t_copy : 0.0, LSN_ARGS(start_lsn),
 			     LSN_ARGS(end_lsn), t_copy, t_sync, total);
+		if (r->compression)
+			strategy_log(r, LOG_INFO,
+				     "%s compression on the source: %llu MB received for %llu MB of "
+				     "files (%.1f:1)",
+				     r->compression, (unsigned long long) (res.bytes >> 20),
+				     (unsigned long long) (res.extract.file_bytes >> 20),
+				     res.bytes > 0 ? (double) res.extract.file_bytes / (double) res.bytes
+						   : 0.0);
 	}
 	rc = 0;
 out:
@@ -671,7 +694,7 @@ const struct strategy strategy_full = {
 	.abi_version = STRATEGY_ABI_VERSION,
 	.name = "full",
 	.label = "Full",
-	.caps = STRATEGY_EMPTY_TARGET | STRATEGY_RATE_LIMITED,
+	.caps = STRATEGY_EMPTY_TARGET | STRATEGY_RATE_LIMITED | STRATEGY_COMPRESSES,
 	.check = full_check,
 	.estimate = full_estimate,
 	.run = full_run,

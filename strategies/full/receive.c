@@ -104,7 +104,15 @@ static ssize_t archive_chunk(void *ctx, const void **buf, struct errbuf *err)
 	return 0;
 }
 
-/* 'n': name NUL location NUL. The name must be base.tar or <oid>.tar (no compression). */
+/* The archive names' ending: ".tar", or ".tar.lz4" / ".tar.zst" with server compression. */
+static const char *archive_suffix(const char *compression)
+{
+	if (compression == NULL)
+		return ".tar";
+	return strcmp(compression, "zstd") == 0 ? ".tar.zst" : ".tar.lz4";
+}
+
+/* 'n': name NUL location NUL. The name must be base<suffix> or <oid><suffix>. */
 static int new_archive(struct demux *d, bool *seen, bool *base_seen, struct errbuf *err)
 {
 	const char *name = d->msg + 1, *location, *end = d->msg + d->len;
@@ -114,21 +122,24 @@ static int new_archive(struct demux *d, bool *seen, bool *base_seen, struct errb
 		.log_directory = d->o->log_directory,
 		.tablespaces = d->o->tablespaces,
 		.ntablespaces = d->o->ntablespaces,
+		.compression = d->o->compression,
 		.log = d->o->log,
 		.log_ctx = d->o->ctx,
 	};
-	char label[64];
+	const char *suffix = archive_suffix(d->o->compression);
+	char label[64], base[32];
 
 	if (nul == NULL || (location = nul + 1) >= end || memchr(location, '\0', (size_t) (end - location)) != end - 1)
 		return errbuf_set(err, "malformed new-archive message in the BASE_BACKUP stream");
 	if (name[0] == '\0' || name[0] == '.' || strchr(name, '/') || strchr(name, '\\'))
 		return errbuf_set(err, "the server announced an archive named \"%s\": refused", name);
+	snprintf(base, sizeof(base), "base%s", suffix);
 	if (*base_seen)
-		return errbuf_set(err, "archive %s arrived after base.tar, which must come last", name);
+		return errbuf_set(err, "archive %s arrived after %s, which must come last", name, base);
 	snprintf(label, sizeof(label), "%s", name);
-	if (strcmp(name, "base.tar") == 0) {
+	if (strcmp(name, base) == 0) {
 		if (location[0] != '\0')
-			return errbuf_set(err, "base.tar announced with a tablespace location \"%s\"",
+			return errbuf_set(err, "%s announced with a tablespace location \"%s\"", base,
 					  location);
 		eo.root = d->o->target;
 		eo.main_archive = true;
@@ -140,10 +151,12 @@ static int new_archive(struct demux *d, bool *seen, bool *base_seen, struct errb
 
 		errno = 0;
 		oid = strtoul(name, &endp, 10);
-		if (errno != 0 || endp == name || strcmp(endp, ".tar") != 0 || oid == 0 || oid > UINT_MAX)
-			return errbuf_set(err, "the server sent an archive named \"%s\": expected base.tar "
-					       "or <tablespace oid>.tar (compressed archives are not "
-					       "requested)", name);
+		if (errno != 0 || endp == name || strcmp(endp, suffix) != 0 || oid == 0 || oid > UINT_MAX)
+			return errbuf_set(err, "the server sent an archive named \"%s\": expected %s or "
+					       "<tablespace oid>%s (%s)",
+					  name, base, suffix,
+					  d->o->compression ? "the compression asked for"
+							    : "no compression was asked for");
 		for (i = 0; i < d->o->ntablespaces; i++)
 			if (d->o->tablespaces[i].oid == oid)
 				break;

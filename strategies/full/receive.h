@@ -5,7 +5,8 @@
  * location follow, each NUL-terminated), 'd' carries archive or manifest bytes, 'p' a progress
  * count (int64, big-endian), 'm' announces the manifest. Each archive is unpacked by
  * full_extract() straight from the messages (base.tar into the target, <oid>.tar into that
- * tablespace's mapped location); the manifest goes to backup_manifest.tmp, which the caller
+ * tablespace's mapped location; with server compression base.tar.lz4 or base.tar.zst, and so
+ * on, decompressed on the way); the manifest goes to backup_manifest.tmp, which the caller
  * renames with full_manifest_commit() once everything is synced.
  *
  * The messages come from a copy source: libpq in the strategy, memory in the tests.
@@ -38,7 +39,9 @@ struct full_receive_opts {
 	size_t ntablespaces;
 	const char *log_directory;                 /* the source's log_directory setting */
 	struct full_syncer *syncer;
-	/* Optional: bytes received so far, and the server's own count ('p'). */
+	/* "lz4" or "zstd" when BASE_BACKUP asked for COMPRESSION: archives are <name>.tar.lz4/.zst */
+	const char *compression;
+	/* Optional: bytes received so far, and the server's own count ('p', uncompressed). */
 	void (*progress)(void *ctx, uint64_t received, uint64_t server_done);
 	void (*log)(void *ctx, int level, const char *msg);
 	void *ctx;

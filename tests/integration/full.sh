@@ -21,6 +21,7 @@ output_has "plan shown" "Synchronization mode += Full"
 output_has "the plan gives the bytes the full copy will move, asked on the target host" "Bytes to move \(estimate\) += [0-9.]+ (MB|GB)"
 output_has "and their total" "Bytes to move in all \(estimate\) = [0-9.]+ (MB|GB), for 1 of 1 segment"
 output_has "summary shows it in sync" "$p0 +.* Full .* up and in sync"
+output_has "auto compression: none with the source on the same host" "Compression on the source += none"
 is_eq "catalog: recovered instance is an up, in-sync mirror" "m u s" "$(seg_state "$p0")"
 is_eq "catalog: its primary is in sync" "p u s" "$(seg_state "$m0")"
 check_fails "gpstate -e: only the switched roles remain (exit 1)" 1 "Segments with Primary and Mirror Roles Switched" gpstate -e
@@ -47,6 +48,17 @@ check "gprecoverseg -o writes the recovery configuration" gprecoverseg -o "$WORK
 is_eq "-o wrote the failed instance" "127.0.0.1|$(seg port "$m1")|$(seg datadir "$m1")" "$(cat "$WORK/recover.conf")"
 check "gprecoverseg -i with that file, in place" gprecoverseg -F -a -i "$WORK/recover.conf"
 is_eq "recovered in place" "m u s" "$(seg_state "$m1")"
+# Server-side compression, decompressed by libarchive on the way: every row, fewer bytes.
+for method in lz4 zstd; do
+	sql "$(seg port "$p1")" "INSERT INTO t SELECT g, 'before $method' FROM generate_series(1, 1000) g"
+	stop_instance "$m1"
+	check "mirror of content 1 down ($method)" "${FTS[@]}"
+	check "gprecoverseg -F --compress $method" gprecoverseg -F -a --compress "$method"
+	output_has "  the plan names it" "Compression on the source += $method"
+	output_has "  the copy was compressed on the source" "$method compression on the source: [0-9]+ MB received for [0-9]+ MB of files \\(([2-9]|[1-9][0-9]+)\\.[0-9]:1\\)"
+	is_eq "  up and in sync" "m u s" "$(seg_state "$m1")"
+	is_eq "  every row on it" "$(rowsum "$(seg port "$p1")")" "$(rowsum "$(seg port "$m1")")"
+done
 stop_instance "$m1"
 check "mirror of content 1 down again" "${FTS[@]}"
 old_dir=$(seg datadir "$m1")

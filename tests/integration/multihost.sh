@@ -53,6 +53,12 @@ for c in 0 1 2; do
 	at "$(acting p $c)" "INSERT INTO t SELECT g, 'after the loss' FROM generate_series(20001, 25000) g; INSERT INTO t_ts SELECT g, 'after' FROM generate_series(20001, 25000) g"
 done
 ok "commits go on on every content"
+R cdw gpstate -s >"$WORK/state.out" 2>&1
+if grep -qE "(no answer from|cannot check) host $(seg address "$lost_p")" "$WORK/state.out"; then
+	ok "gpstate -s, which reads each host's files over ssh, names the host it cannot reach"
+else
+	not_ok "gpstate -s, which reads each host's files over ssh, names the host it cannot reach" "$(tail -20 "$WORK/state.out")"
+fi
 before=$(catalog "SELECT string_agg(concat_ws(' ', dbid, role, status, mode, hostname, port), ',' ORDER BY dbid) FROM gp_segment_configuration")
 check_fails "in place, with $lost away: its instances are skipped, not attempted (exit 1)" 1 \
 	"Not recovering segment dbid $lost_p \\(.*\\) because $lost is unreachable" R cdw gprecoverseg -a
@@ -61,6 +67,8 @@ output_has "  the summary says why" "no segment to recover has a host that resol
 is_eq "  the catalog is unchanged" "$before" "$(catalog "SELECT string_agg(concat_ws(' ', dbid, role, status, mode, hostname, port), ',' ORDER BY dbid) FROM gp_segment_configuration")"
 check "gprecoverseg -p sdw4 moves the lost host's instances to the spare" R cdw gprecoverseg -p sdw4 -a
 output_has "full copies to the spare" "$lost_p +sdw4 .* Full .* up and in sync"
+output_has "  compressed on the source host (auto: lz4 between hosts)" "Compression on the source += lz4"
+output_has "  and unpacked on the spare" "lz4 compression on the source: [0-9]+ MB received for [0-9]+ MB of files"
 is_eq "the catalog records the new host" "sdw4 sdw4" "$(seg hostname "$lost_p") $(seg hostname "$lost_m")"
 is_eq "both up and in sync" "m u s|m u s" "$(seg_state "$lost_p")|$(seg_state "$lost_m")"
 for d in "$lost_p" "$lost_m"; do
@@ -86,6 +94,15 @@ at "$(acting p 2)" "INSERT INTO t_ts SELECT g, 'while the mirror was down' FROM 
 check "gprecoverseg -a recovers the mirror of content 2 in place (incremental, over ssh)" R cdw gprecoverseg -a
 output_has "incremental on its host" "$c2m +$(seg hostname "$c2m") .* Incremental .* up and in sync"
 is_eq "rows in the tablespace on it" "$(rows "$(acting p 2)")" "$(rows "$c2m")"
+
+# --- -i: a new location on another host ------------------------------------------------------
+R "$(seg hostname "$c2m")" /usr/lib/postgresql/15/bin/pg_ctl -D "$(seg datadir "$c2m")" stop -m fast >/dev/null
+check "mirror of content 2 down again" R cdw "${FTS[@]}"
+R cdw sh -c "printf '%s|%s|%s %s|%s|%s\n' '$(seg address "$c2m")' '$(seg port "$c2m")' '$(seg datadir "$c2m")' sdw4 7660 /data/mirror/moved2 > /data/move2.conf"
+check "gprecoverseg -i moves the mirror of content 2 to sdw4" R cdw gprecoverseg -a -i /data/move2.conf
+output_has "  the plan names the new host" "Recovery Target instance host += sdw4"
+is_eq "  the catalog records it" "sdw4 7660 /data/mirror/moved2 m u s" "$(seg hostname "$c2m") $(seg port "$c2m") $(seg datadir "$c2m") $(seg_state "$c2m")"
+is_eq "  every row on it, tablespace included" "$(rows "$(acting p 2)")" "$(rows "$c2m")"
 
 # --- the rebalance across hosts ---------------------------------------------------------------
 check "gprecoverseg -r returns every pair to its preferred roles across hosts" R cdw gprecoverseg -r -a

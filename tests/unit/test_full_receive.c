@@ -92,6 +92,19 @@ static int stream_next(void *ctx, const char **buf, size_t *len, struct errbuf *
 /* ------------------------------------------------------------------------------------------ */
 /* Tar archives */
 
+/*
+ * The server compression the archives below are made with (their names end in .tar.lz4 or
+ * .tar.zst), and the one receive() asks full_receive to expect: NULL for plain tar.
+ */
+static const char *made_with, *received_as;
+
+static const char *suffix_of(const char *compression)
+{
+	if (compression == NULL)
+		return ".tar";
+	return strcmp(compression, "zstd") == 0 ? ".tar.zst" : ".tar.lz4";
+}
+
 struct member {
 	const char *name;
 	char type; /* 'f', 'd', 'l' */
@@ -112,6 +125,10 @@ static void tar(const struct member *m, size_t n, struct strbuf *out)
 
 	strbuf_init(out, 8192);
 	archive_write_set_format_ustar(a);
+	if (made_with && strcmp(made_with, "lz4") == 0)
+		ck_assert_int_eq(archive_write_add_filter_lz4(a), ARCHIVE_OK);
+	else if (made_with)
+		ck_assert_int_eq(archive_write_add_filter_zstd(a), ARCHIVE_OK);
 	archive_write_set_bytes_per_block(a, 0);
 	ck_assert_int_eq(archive_write_open(a, out, NULL, to_strbuf, NULL), ARCHIVE_OK);
 	for (size_t i = 0; i < n; i++) {
@@ -159,14 +176,17 @@ static const char manifest_text[] = "{ \"PostgreSQL-Backup-Manifest-Version\": 1
 static void normal_stream(struct stream *s, size_t chunk, bool with_manifest)
 {
 	struct strbuf t;
+	char name[32];
 
 	memset(s, 0, sizeof(*s));
-	msg_n(s, "16385.tar", "/src/ts/2");
+	snprintf(name, sizeof(name), "16385%s", suffix_of(made_with));
+	msg_n(s, name, "/src/ts/2");
 	tar(ts_members, 3, &t);
 	msg_d(s, t.buf, t.len, chunk);
 	strbuf_release(&t);
 	msg_p(s, 4096);
-	msg_n(s, "base.tar", "");
+	snprintf(name, sizeof(name), "base%s", suffix_of(made_with));
+	msg_n(s, name, "");
 	tar(base_members, sizeof(base_members) / sizeof(base_members[0]), &t);
 	msg_d(s, t.buf, t.len, chunk);
 	strbuf_release(&t);
@@ -234,6 +254,7 @@ static int receive(struct scratch *sc, struct stream *s, struct full_receive_res
 		.ntablespaces = 1,
 		.log_directory = "log",
 		.syncer = syncer,
+		.compression = received_as,
 		.progress = on_progress,
 		.ctx = seen,
 	};
@@ -413,6 +434,74 @@ START_TEST(damaged_streams)
 }
 END_TEST
 
+/* Server compression: lz4 (_i 0) and zstd (_i 1), decompressed by libarchive on the way. */
+START_TEST(compressed_streams)
+{
+	const char *method = _i == 0 ? "lz4" : "zstd";
+	struct stream *s = xcalloc(1, sizeof(*s));
+	struct full_receive_result res;
+	struct progress_seen seen = { 0 };
+	struct scratch sc;
+	struct errbuf err;
+	struct strbuf t;
+	char *p, *data, name[32];
+	size_t len;
+
+	made_with = received_as = method;
+	scratch_new(&sc);
+	normal_stream(s, 1000, true);
+	ck_assert_msg(receive(&sc, s, &res, &seen, &err) == 0, "%s: %s", method, err.msg);
+	ck_assert_uint_eq(res.archives, 2);
+	ck_assert_uint_eq(res.bytes, s->data_bytes);
+	ck_assert_uint_eq(res.extract.files, 3);
+	ck_assert_uint_eq(res.extract.links, 1);
+	p = path_join(sc.ts, "PG_15_202209061/5/16386");
+	ck_assert_msg(read_small_file(p, &data, &len, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(data, "tablespace relation");
+	free(data);
+	free(p);
+	p = path_join(sc.target, "global/pg_control");
+	ck_assert_msg(read_small_file(p, &data, &len, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(data, "control");
+	free(data);
+	free(p);
+	stream_free(s);
+	scratch_free(&sc);
+
+	/* Plain archives where compressed ones were asked for, and the other way round. */
+	made_with = NULL;
+	memset(s, 0, sizeof(*s));
+	normal_stream(s, 1000, true);
+	snprintf(name, sizeof(name), "expected base%s", suffix_of(method));
+	expect_failure(s, name);
+	made_with = method;
+	received_as = NULL;
+	memset(s, 0, sizeof(*s));
+	normal_stream(s, 1000, true);
+	expect_failure(s, "no compression was asked for");
+
+	/* A damaged compressed archive, and one cut short: never taken for a whole one. */
+	received_as = method;
+	snprintf(name, sizeof(name), "base%s", suffix_of(method));
+	memset(s, 0, sizeof(*s));
+	msg_n(s, name, "");
+	tar(base_members, sizeof(base_members) / sizeof(base_members[0]), &t);
+	t.buf[t.len / 2] ^= 0x5a;
+	t.buf[t.len / 2 + 1] ^= 0xa5;
+	msg_d(s, t.buf, t.len, 100);
+	strbuf_release(&t);
+	expect_failure(s, name);
+	memset(s, 0, sizeof(*s));
+	msg_n(s, name, "");
+	tar(base_members, sizeof(base_members) / sizeof(base_members[0]), &t);
+	msg_d(s, t.buf, t.len / 2, 100);
+	strbuf_release(&t);
+	expect_failure(s, name);
+	made_with = received_as = NULL;
+	free(s);
+}
+END_TEST
+
 static Suite *full_receive_suite(void)
 {
 	Suite *s = suite_create("full_receive");
@@ -421,6 +510,7 @@ static Suite *full_receive_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, whole_stream);
 	tcase_add_test(tc, damaged_streams);
+	tcase_add_loop_test(tc, compressed_streams, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

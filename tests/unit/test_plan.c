@@ -354,6 +354,36 @@ START_TEST(a_relocated_row_is_always_full)
 }
 END_TEST
 
+START_TEST(compression_is_lz4_from_another_host_unless_told)
+{
+	struct catalog cat;
+	struct plan_options opts = { 0 };
+	struct plan plan;
+
+	make_cluster(&cat);
+	fail_instance(&cat, 7);
+	/* In place: the mirror on sdw2, its primary on sdw1. */
+	build_ok(&cat, &opts, NULL, &plan);
+	ck_assert_str_eq(plan.rows[0].compression, "lz4");
+	plan_free(&plan);
+	/* Moved next to its primary: nothing to gain. */
+	opts.compression = "auto";
+	build_ok(&cat, &opts, "127.0.0.2|7005|/data/mirror/gpseg1 127.0.0.1|8000|/data/new/gpseg1",
+		 &plan);
+	ck_assert_str_eq(plan.rows[0].compression, "none");
+	plan_free(&plan);
+	opts.compression = "zstd";
+	build_ok(&cat, &opts, NULL, &plan);
+	ck_assert_str_eq(plan.rows[0].compression, "zstd");
+	plan_free(&plan);
+	opts.compression = "none";
+	build_ok(&cat, &opts, NULL, &plan);
+	ck_assert_str_eq(plan.rows[0].compression, "none");
+	plan_free(&plan);
+	catalog_free(&cat);
+}
+END_TEST
+
 START_TEST(unknown_strategy_fails_before_any_row_is_returned)
 {
 	struct catalog cat;
@@ -828,6 +858,7 @@ static Suite *plan_suite(void)
 	tcase_add_test(in_place, line_type_prefix_picks_the_strategy);
 	tcase_add_test(in_place, differential_line_type_is_refused);
 	tcase_add_test(in_place, a_relocated_row_is_always_full);
+	tcase_add_test(in_place, compression_is_lz4_from_another_host_unless_told);
 	tcase_add_test(in_place, unknown_strategy_fails_before_any_row_is_returned);
 	tcase_add_test(refused, an_instance_that_is_not_down_is_refused);
 	tcase_add_test(refused, an_instance_without_live_primary_is_refused);

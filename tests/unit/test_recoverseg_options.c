@@ -78,6 +78,7 @@ START_TEST(defaults)
 	ck_assert(!o.replay_lag_given && !o.disable_replay_lag);
 	ck_assert(!o.fallback);
 	ck_assert_ptr_null(o.strategy);
+	ck_assert_str_eq(o.compression, "auto");
 	ck_assert(!o.help && !o.version);
 	ck_assert_uint_eq(warnings.len, 0);
 }
@@ -99,6 +100,10 @@ START_TEST(every_option_is_parsed)
 	ck_assert_str_eq(o.coordinator_datadir, "/data/coord");
 	ck_assert_int_eq(o.max_rate_kbps, 10240);
 	ck_assert_uint_eq(warnings.len, 0);
+	PARSE_OK(&o, "-F", "--compress", "zstd");
+	ck_assert_str_eq(o.compression, "zstd");
+	PARSE_OK(&o, "--compress=none");
+	ck_assert_str_eq(o.compression, "none");
 
 	PARSE_OK(&o, "--differential", "-q", "--coordinator_data_directory", "/c1", "-B1",
 		 "-b128");
@@ -262,6 +267,10 @@ START_TEST(bad_values)
 		    "--max-rate", "31");
 	PARSE_FAILS("-B option requires an argument", "-B");
 	PARSE_FAILS("--max-rate option requires an argument", "--max-rate");
+	PARSE_FAILS("option --compress: invalid choice: 'gzip' (choose from 'auto', 'none', 'lz4', "
+		    "'zstd')",
+		    "--compress", "gzip");
+	PARSE_FAILS("--compress option requires an argument", "--compress");
 	PARSE_FAILS("--coordinator_data_directory option requires an argument",
 		    "--coordinator_data_directory");
 	PARSE_FAILS("no such option: -x", "-x");
