@@ -210,14 +210,18 @@ mh_start_instance() { # IDX
 		{ echo "pg_ctl start failed on $h; last lines of $d/log/startup.log:"; tail -n 20 "$(mh_root "$h")${d#/data}/log/startup.log"; return 1; }
 }
 
-mh_init_instance() { # IDX: initdb, settings, hba for the subnet, start
-	local i=$1 h=${MH_HOST[$1]} d=${MH_DIR[$1]} real
+mh_init_instance() { # IDX: initdb, settings, hba for the cluster's hosts, start
+	local i=$1 h=${MH_HOST[$1]} d=${MH_DIR[$1]} real hh
 	real=$(mh_root "$h")${d#/data}
 	host_exec "$h" "$OWNER" "$PGBIN/initdb" -D "$d" --data-checksums --auth=trust -U "$OWNER" --no-sync ||
 		{ echo "initdb on $h failed"; return 1; }
 	mh_settings "${I_PORT[$i]}" | as_admin tee -a "$real/postgresql.conf" >/dev/null || return 1
-	printf 'host all all %s.0/24 trust\nhost replication all %s.0/24 trust\n' "$(mh_subnet)" "$(mh_subnet)" |
-		as_admin tee -a "$real/pg_hba.conf" >/dev/null || return 1
+	# As gpinitsystem leaves it: every host of the cluster by its address, the spare not (a
+	# recovery to it must admit it first, as gprecoverseg does).
+	for hh in $(mh_hosts); do
+		[ "$hh" = "$(mh_spare)" ] && continue
+		printf 'host all all %s/32 trust\nhost replication all %s/32 trust\n' "$(mh_addr "$hh")" "$(mh_addr "$hh")"
+	done | as_admin tee -a "$real/pg_hba.conf" >/dev/null || return 1
 	as_admin mkdir -p "$real/log" || return 1
 	mh_start_instance "$i"
 }

@@ -70,6 +70,14 @@ output_has "full copies to the spare" "$lost_p +sdw4 .* Full .* up and in sync"
 output_has "  compressed on the source host (auto: lz4 between hosts)" "Compression on the source += lz4"
 output_has "  and unpacked on the spare" "lz4 compression on the source: [0-9]+ MB received for [0-9]+ MB of files"
 is_eq "the catalog records the new host" "sdw4 sdw4" "$(seg hostname "$lost_p") $(seg hostname "$lost_m")"
+# The cluster's pg_hba.conf files name its hosts, not the spare (as gpinitsystem leaves them):
+# the copies could only connect because gprecoverseg admitted the spare's address first.
+spare_addr=$(R cdw getent hosts sdw4 | awk '{ print $1 }')
+for d in "$lost_p" "$lost_m"; do
+	src=$(acting p "$(seg content "$d")")
+	is_eq "  the primary of dbid $d admits the spare by address" "1" \
+		"$(R "$(seg hostname "$src")" grep -cE "^host replication [^ ]+ $spare_addr/32 trust" "$(seg datadir "$src")/pg_hba.conf")"
+done
 is_eq "both up and in sync" "m u s|m u s" "$(seg_state "$lost_p")|$(seg_state "$lost_m")"
 for d in "$lost_p" "$lost_m"; do
 	src=$(acting p "$(seg content "$d")")
@@ -99,7 +107,11 @@ is_eq "rows in the tablespace on it" "$(rows "$(acting p 2)")" "$(rows "$c2m")"
 R "$(seg hostname "$c2m")" /usr/lib/postgresql/15/bin/pg_ctl -D "$(seg datadir "$c2m")" stop -m fast >/dev/null
 check "mirror of content 2 down again" R cdw "${FTS[@]}"
 R cdw sh -c "printf '%s|%s|%s %s|%s|%s\n' '$(seg address "$c2m")' '$(seg port "$c2m")' '$(seg datadir "$c2m")' sdw4 7660 /data/mirror/moved2 > /data/move2.conf"
-check "gprecoverseg -i moves the mirror of content 2 to sdw4" R cdw gprecoverseg -a -i /data/move2.conf
+c2p=$(acting p 2)
+is_eq "  the primary of content 2 never admitted sdw4" "0" "$(R "$(seg hostname "$c2p")" grep -c "$spare_addr\|sdw4" "$(seg datadir "$c2p")/pg_hba.conf")"
+check "gprecoverseg -i --hba-hostnames moves the mirror of content 2 to sdw4" R cdw gprecoverseg -a --hba-hostnames -i /data/move2.conf
+is_eq "  its primary now admits sdw4 by name, not by address" "2 0" \
+	"$(R "$(seg hostname "$c2p")" grep -cE "^host (all|replication) [^ ]+ sdw4 trust" "$(seg datadir "$c2p")/pg_hba.conf") $(R "$(seg hostname "$c2p")" grep -c "$spare_addr" "$(seg datadir "$c2p")/pg_hba.conf")"
 output_has "  the plan names the new host" "Recovery Target instance host += sdw4"
 is_eq "  the catalog records it" "sdw4 7660 /data/mirror/moved2 m u s" "$(seg hostname "$c2m") $(seg port "$c2m") $(seg datadir "$c2m") $(seg_state "$c2m")"
 is_eq "  every row on it, tablespace included" "$(rows "$(acting p 2)")" "$(rows "$c2m")"
