@@ -14,6 +14,7 @@
 static const struct strategy *const builtins[] = {
 	&strategy_full,
 	&strategy_incremental,
+	&strategy_differential,
 };
 
 
@@ -57,6 +58,8 @@ const struct strategy *strategy_for_type(char type)
 		return &strategy_full;
 	case 'I':
 		return &strategy_incremental;
+	case 'D':
+		return &strategy_differential;
 	default:
 		return NULL;
 	}

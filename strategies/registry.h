@@ -23,5 +23,6 @@ const struct strategy *strategy_for_type(char type);
 /* Built-in strategies (defined in their own directories). */
 extern const struct strategy strategy_full;
 extern const struct strategy strategy_incremental;
+extern const struct strategy strategy_differential;
 
 #endif

@@ -251,12 +251,15 @@ static bool row_finished(void *ctx, size_t i, int status, const char *why)
 			 host_of(r), status);
 	if (d->opts->fallback && (r->plan->s->caps & STRATEGY_FALLS_BACK) && !r->fell_back &&
 	    !runner_stopped()) {
-		/* --fallback: the in-place attempt failed; a full copy needs nothing of the target. */
-		log_warning("dbid %d: %s recovery failed at %s (%s); falling back to full "
+		/*
+		 * --fallback: the in-place attempt failed. A differential copy repairs any state of
+		 * the target, as a full copy does, and moves only what differs.
+		 */
+		log_warning("dbid %d: %s recovery failed at %s (%s); falling back to differential "
 			    "recovery (--fallback)",
 			    r->plan->target.dbid, r->plan->s->name, r->step[0] ? r->step : "?", r->error);
 		snprintf(r->first_strategy, sizeof(r->first_strategy), "%s", r->plan->strategy);
-		r->plan->s = strategy_for_type('F');
+		r->plan->s = strategy_for_type('D');
 		snprintf(r->plan->strategy, sizeof(r->plan->strategy), "%s", r->plan->s->name);
 		r->fell_back = true;
 		r->state = RUN_PENDING;

@@ -13,8 +13,9 @@
 #include "xalloc.h"
 
 /*
- * The strategy for a row: a full copy for -F and a new location, then --strategy, then the
- * line's type, then the default (incremental). Names only: plan_build resolves them.
+ * The strategy for a row: a full copy for -F and a new location, then --differential, then
+ * --strategy, then the line's type, then the default (incremental). Names only: plan_build
+ * resolves them.
  */
 static const char *choose_strategy(const struct plan_options *opts, char line_type,
 				   bool relocated)
@@ -23,6 +24,8 @@ static const char *choose_strategy(const struct plan_options *opts, char line_ty
 
 	if (opts->full || relocated)
 		return strategy_for_type('F')->name;
+	if (opts->differential)
+		return strategy_for_type('D')->name;
 	if (opts->strategy)
 		return opts->strategy;
 	return (typed ? typed : strategy_for_type('I'))->name;
@@ -158,10 +161,10 @@ static int plan_from_file(const struct catalog *cat, const struct plan_options *
 					  e->line, opts->input_file, e->failed.address, e->failed.port,
 					  e->failed.datadir);
 		if (e->type != 0 && strategy_for_type(e->type) == NULL)
-			return errbuf_set(err, "line %d of file %s: differential recovery (D|) is not "
-					       "available in segrecover; use F| (full) or I| "
+			return errbuf_set(err, "line %d of file %s: recovery type %c| has no strategy "
+					       "in this build; use F| (full), D| (differential) or I| "
 					       "(incremental)",
-					  e->line, opts->input_file);
+					  e->line, opts->input_file, e->type);
 		if (!e->has_target) {
 			if (add_row(p, cap, cat, failed, NULL, false,
 				    choose_strategy(opts, e->type, false), err) != 0)

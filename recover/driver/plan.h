@@ -17,6 +17,7 @@
 /* What shapes a plan. */
 struct plan_options {
 	bool full;               /* every row a full copy */
+	bool differential;       /* every in-place row a differential copy */
 	const char *strategy;    /* one strategy (built-in or plugin) for every row, or NULL */
 	const char *new_hosts;   /* recover every failed host's instances to these, comma-separated */
 	const char *input_file;  /* the recovery configuration file's name, for messages */

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "pidlock.h"
 #include "proto/progressfile.h"
+#include "registry.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -61,11 +62,14 @@ static void rerun_command(const struct recoverseg_options *opts, const struct pl
 			  char *buf, size_t len)
 {
 	if (opts->input_file)
-		snprintf(buf, len, "gprecoverseg%s -i %s", opts->full ? " -F" : "", opts->input_file);
+		snprintf(buf, len, "gprecoverseg%s -i %s",
+			 opts->full ? " -F" : opts->differential ? " --differential" : "", opts->input_file);
 	else if (opts->new_hosts)
 		snprintf(buf, len, "gprecoverseg -p %s", opts->new_hosts);
 	else if (row->s->caps & STRATEGY_EMPTY_TARGET)
 		snprintf(buf, len, "gprecoverseg -F");
+	else if (opts->differential || row->s == strategy_for_type('D'))
+		snprintf(buf, len, "gprecoverseg --differential");
 	else if (opts->strategy)
 		snprintf(buf, len, "gprecoverseg --strategy %s", opts->strategy);
 	else
@@ -77,6 +81,7 @@ static struct plan_options plan_options_of(const struct recoverseg_options *opts
 {
 	return (struct plan_options){
 		.full = opts->full,
+		.differential = opts->differential,
 		.strategy = opts->strategy,
 		.new_hosts = opts->new_hosts,
 		.input_file = opts->input_file,
@@ -174,6 +179,13 @@ static int summarize(const struct dispatch *d, const struct recoverseg_options *
 		if (strcmp(r->step, "sync") == 0)
 			log_error(" next: the instance runs; check 'gpstate -e' and run 'gpfts --once' "
 				  "once it streams");
+		else if (strcmp(r->step, "preflight") == 0 && r->needs_full)
+			log_error(" next: nothing was changed in %s, which cannot be repaired "
+				  "incrementally: run either 'gprecoverseg --differential%s%s' (moves only "
+				  "what differs) or 'gprecoverseg -F%s%s' (a full copy)",
+				  r->plan->target.datadir, opts->input_file ? " -i " : "",
+				  opts->input_file ? opts->input_file : "", opts->input_file ? " -i " : "",
+				  opts->input_file ? opts->input_file : "");
 		else if (strcmp(r->step, "preflight") == 0)
 			log_error(" next: nothing was changed in %s; fix the cause above, then run '%s' "
 				  "again",
@@ -188,10 +200,11 @@ static int summarize(const struct dispatch *d, const struct recoverseg_options *
 				  "segrecover's in-progress marker, so that run wipes and rebuilds it",
 				  fix, again);
 		else if (r->needs_full)
-			log_error(" next: this directory cannot be repaired in place: once the cause "
-				  "above is fixed, run 'gprecoverseg -F%s%s' (a full copy)",
-				  opts->input_file ? " -i " : "",
-				  opts->input_file ? opts->input_file : "");
+			log_error(" next: this directory cannot be repaired incrementally: once the "
+				  "cause above is fixed, run either 'gprecoverseg --differential%s%s' "
+				  "(moves only what differs) or 'gprecoverseg -F%s%s' (a full copy)",
+				  opts->input_file ? " -i " : "", opts->input_file ? opts->input_file : "",
+				  opts->input_file ? " -i " : "", opts->input_file ? opts->input_file : "");
 		else
 			log_error(" next: %srun '%s' again", fix, again);
 	}
@@ -327,11 +340,6 @@ int main(int argc, char **argv)
 	for (char *line = strtok(warnings.buf, "\n"); line; line = strtok(NULL, "\n"))
 		log_warning("%s", line);
 	strbuf_release(&warnings);
-	if (opts.differential) {
-		log_error("--differential: differential recovery is not available in segrecover; use "
-			  "the default incremental recovery, or -F for a full copy");
-		return EXIT_USAGE;
-	}
 	if (coordinator_connect(opts.coordinator_datadir, &coord, &err) != 0) {
 		log_error("%s", err.msg);
 		return EXIT_USAGE;

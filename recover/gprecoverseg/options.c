@@ -353,7 +353,7 @@ static int check_conflicts(struct recoverseg_options *opts, bool verbose_given,
 							: "-o";
 
 		return errbuf_set(err, "--fallback cannot be combined with %s (--fallback means "
-				       "incremental recovery first, full recovery if that fails)",
+				       "incremental recovery first, differential recovery if that fails)",
 				  with);
 	}
 	if (verbose_given && quiet_given)
@@ -429,8 +429,8 @@ void recoverseg_usage(void)
 	       "  --coordinator_data_directory <dir>, --master_data_directory <dir>: the same as "
 	       "-d\n"
 	       "  -F                          full recovery: copy the whole data directory\n"
-	       "  --differential              differential recovery: copy only changed files\n"
-	       "  --fallback                  incremental recovery first, full if it fails\n"
+	       "  --differential              differential recovery in place: move only what differs\n"
+	       "  --fallback                  incremental recovery first, differential if it fails\n"
 	       "  --strategy <name>           recovery strategy (built-in or plugin) for every "
 	       "segment\n"
 	       "  -i <configFile>             recovery configuration file\n"

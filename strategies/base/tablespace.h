@@ -14,7 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <libpq-fe.h>
+
 #include "errbuf.h"
+
+struct recovery;
 
 /* One tablespace of the source and where it goes on the target. */
 struct tablespace {
@@ -44,6 +48,14 @@ int tablespace_check_place(const struct tablespace *ts, const char *target_datad
 
 /* The mapped directory must be empty or absent (a read-only check). */
 int tablespace_check_empty(const struct tablespace *ts, struct errbuf *err);
+
+/*
+ * The source's tablespaces (not pg_default/pg_global) over CONN, each mapped for R's target and
+ * checked in place. With check_empty, every mapped directory must be empty or absent, or be
+ * the target's own (its pg_tblspc/<oid> link points there).
+ */
+int tablespace_list_source(PGconn *conn, const struct recovery *r, bool check_empty,
+			   struct tablespace **out, size_t *nout, struct errbuf *err);
 
 void tablespaces_free(struct tablespace *ts, size_t n);
 

@@ -86,72 +86,6 @@ static int check_args(const struct recovery *r, struct errbuf *err)
 	return 0;
 }
 
-/*
- * Is the mapped directory the target's own tablespace (its pg_tblspc/<oid> link points there)?
- * The host empties those with the data directory, so check() need not find them empty.
- */
-static bool is_targets_own(const struct recovery *r, const struct tablespace *ts)
-{
-	char link[64], dest[4096];
-	char *path;
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "pg_tblspc/%u", ts->oid);
-	path = path_join(r->target_datadir, link);
-	n = readlink(path, dest, sizeof(dest) - 1);
-	free(path);
-	if (n <= 0)
-		return false;
-	dest[n] = '\0';
-	return tablespace_same_location(dest, ts->target_location);
-}
-
-/*
- * The source's tablespaces (not pg_default/pg_global), each mapped for the target. With
- * check_empty, every mapped directory must be empty or absent, or be the target's own.
- */
-static int list_tablespaces(PGconn *conn, const struct recovery *r, bool check_empty,
-			    struct tablespace **out, size_t *nout, struct errbuf *err)
-{
-	static const char sql[] = "SELECT oid, pg_tablespace_location(oid) FROM pg_tablespace "
-				  "WHERE spcname NOT IN ('pg_default', 'pg_global') ORDER BY oid";
-	PGresult *res = pg_query(conn, sql, 0, NULL, err);
-	struct tablespace *ts;
-	bool local;
-	int n;
-
-	*out = NULL;
-	*nout = 0;
-	if (res == NULL)
-		return -1;
-	n = PQntuples(res);
-	local = host_is_local(r->source_host);
-	ts = xcalloc((size_t) n + 1, sizeof(*ts));
-	for (int i = 0; i < n; i++) {
-		ts[i].oid = (unsigned) strtoul(PQgetvalue(res, i, 0), NULL, 10);
-		ts[i].source_location = xstrdup(PQgetvalue(res, i, 1));
-		*nout = (size_t) i + 1;
-		if (tablespace_map(ts[i].source_location, ts[i].oid, r->source_dbid, r->dbid, local,
-				   &ts[i].target_location, err) != 0 ||
-		    tablespace_check_place(&ts[i], r->target_datadir, r->source_datadir, local,
-					   err) != 0 ||
-		    (check_empty && !is_targets_own(r, &ts[i]) &&
-		     tablespace_check_empty(&ts[i], err) != 0)) {
-			PQclear(res);
-			tablespaces_free(ts, *nout);
-			*nout = 0;
-			return -1;
-		}
-	}
-	PQclear(res);
-	*out = ts;
-	return 0;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* check */
-
-/* The source itself was checked by the agent (base/sourcecheck): what is left is ours. */
 static int full_check(struct recovery *r, struct errbuf *err)
 {
 	char src[300];
@@ -166,7 +100,7 @@ static int full_check(struct recovery *r, struct errbuf *err)
 	if (conn == NULL)
 		return errbuf_append(err, " The source must be up and accept connections for a full "
 					  "copy.");
-	if (list_tablespaces(conn, r, true, &ts, &nts, err) != 0) {
+	if (tablespace_list_source(conn, r, true, &ts, &nts, err) != 0) {
 		PQfinish(conn);
 		return errbuf_prefix(err, "%s", src);
 	}
@@ -463,7 +397,7 @@ static int prepare_source(struct recovery *r, const char *src, struct tablespace
 	if (conn == NULL)
 		return -1;
 	if (pg_query_value(conn, "SHOW log_directory", 0, NULL, log_directory, err) != 0 ||
-	    list_tablespaces(conn, r, true, ts, nts, err) != 0 ||
+	    tablespace_list_source(conn, r, true, ts, nts, err) != 0 ||
 	    pg_query_value(conn, "SHOW data_directory_mode", 0, NULL, &dirmode, err) != 0) {
 		errbuf_prefix(err, "%s", src);
 		goto out;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/targetio.h"
 #include "errbuf.h"
 #include "incremental/blockmap.h"
 #include "pgcontrol.h"
@@ -17,8 +18,6 @@
 #define RELSEG_BLOCKS 131072u /* blocks per 1 GB relation segment file */
 #define BLOCK_SIZE 8192u
 #define TABLESPACE_VERSION_DIR TABLESPACE_VERSION_DIR_15
-
-enum file_type { FILE_TYPE_NONE = 0, FILE_TYPE_REGULAR, FILE_TYPE_DIRECTORY, FILE_TYPE_SYMLINK };
 
 /* Execution order is this order; REMOVE runs in reverse path order (children first). */
 enum file_action {

@@ -22,7 +22,7 @@
 #include "incremental/filemap.h"
 #include "incremental/rewindlabel.h"
 #include "incremental/source.h"
-#include "incremental/targetio.h"
+#include "base/targetio.h"
 #include "incremental/walscan.h"
 #include "inject.h"
 #include "log.h"
@@ -148,7 +148,7 @@ static int incremental_check(struct recovery *r, struct errbuf *err)
 	targetmark_read(r->target_datadir, &mark);
 	if (mark.state == TARGET_MARK_COPYING) {
 		errbuf_set(err, "an earlier %s recovery of \"%s\" did not finish (it holds "
-				TARGET_MARK_FILE "): %s; only a full copy repairs it",
+				TARGET_MARK_FILE "): %s; only a differential or a full copy repairs it",
 			   mark.strategy[0] ? mark.strategy : "segrecover", r->target_datadir,
 			   strcmp(mark.strategy, "incremental") == 0 ? "the directory mixes two histories"
 								  : "the copy is partial");

@@ -12,7 +12,7 @@
 
 #include "errbuf.h"
 #include "incremental/filemap.h"
-#include "incremental/targetio.h"
+#include "base/targetio.h"
 #include "pgcontrol.h"
 
 #define SOURCE_MAX_CHUNK (1024 * 1024) /* bytes per requested range */

@@ -101,11 +101,11 @@ sql "$(seg port "$m1")" "ALTER SYSTEM RESET primary_conninfo" 2>/dev/null
 check "content 1 fails over" "${FTS[@]}"
 as_admin find "$(seg datadir "$p1")/pg_wal" -maxdepth 1 -name '0000000*' -delete
 check_fails "incremental recovery without the target's WAL fails (exit 1)" 1 "step: incremental; error: .*" gprecoverseg -a
-output_has "and says to use -F" "gprecoverseg -F"
+output_has "and says to use --differential or -F" "either .gprecoverseg --differential. .* or .gprecoverseg -F."
 is_eq "the instance stays down" "m d n" "$(seg_state "$p1")"
-check "gprecoverseg --fallback recovers it with a full copy in the same run" gprecoverseg -a --fallback
-output_has "the fallback is announced" "falling back to full recovery"
-output_has "and shown in the summary" "$p1 +.* Full \(fallback\) .* up and in sync"
+check "gprecoverseg --fallback recovers it with a differential copy in the same run" gprecoverseg -a --fallback
+output_has "the fallback is announced" "falling back to differential recovery"
+output_has "and shown in the summary" "$p1 +.* Differential \(fallback\) .* up and in sync"
 is_eq "recovered" "m u s" "$(seg_state "$p1")"
 is_eq "rows of the new primary on it" "$(sql "$(seg port "$m1")" "SELECT count(*) FROM behind")" "$(sql "$(seg port "$p1")" "SELECT count(*) FROM behind")"
 t_done

@@ -17,23 +17,6 @@ answers() { sql "$1" "SELECT 1" >/dev/null 2>&1; }
 NEW_PORT=$((PORT_BASE + 30))
 CONF=$WORK/i.conf
 write_conf() { printf '%s\n' "$@" >"$CONF"; chmod 644 "$CONF"; }
-# bounded_wait PID SECONDS: wait for a background gprecoverseg; past the limit it and every agent
-# of this cluster are killed (a test never hangs), and the exit status is 124.
-bounded_wait() {
-	local pid=$1 limit=$2 i=0
-	while kill -0 "$pid" 2>/dev/null; do
-		i=$((i + 1))
-		if [ $i -ge $((limit * 5)) ]; then
-			pkill -9 -f "gpsegrecovery .*$CLUSTER" 2>/dev/null
-			kill -9 "$pid" 2>/dev/null
-			wait "$pid" 2>/dev/null
-			return 124
-		fi
-		sleep 0.2
-	done
-	wait "$pid"
-}
-
 # --- a new location on top of another instance is refused before anything changes -------
 m1=$(acting m 1)
 stop_instance "$m1"

@@ -323,15 +323,31 @@ START_TEST(line_type_prefix_picks_the_strategy)
 }
 END_TEST
 
-START_TEST(differential_line_type_is_refused)
+START_TEST(differential_rows_are_in_place_only)
 {
 	struct catalog cat;
+	struct plan_options opts = { 0 };
+	struct plan plan;
 
 	make_cluster(&cat);
 	fail_instance(&cat, 6);
-	expect_refusal(&cat, "# header\nD|127.0.0.2|7004|/data/mirror/gpseg0\n",
-		       "line 2 of file " CONF_FILE ": differential recovery (D|) is not available "
-		       "in segrecover; use F| (full) or I| (incremental)");
+	fail_instance(&cat, 7);
+	/* D| picks the differential strategy for its line. */
+	build_ok(&cat, &opts, "# header\nD|127.0.0.2|7004|/data/mirror/gpseg0\n", &plan);
+	ck_assert_uint_eq(plan.nrows, 1);
+	check_row(&plan.rows[0], 6, 2, "differential", false);
+	check_in_place(&plan.rows[0]);
+	plan_free(&plan);
+	/* --differential makes every in-place row differential, beating I|; a new location stays full. */
+	opts.differential = true;
+	build_ok(&cat, &opts,
+		 "I|127.0.0.2|7004|/data/mirror/gpseg0\n"
+		 "127.0.0.2|7005|/data/mirror/gpseg1 127.0.0.1|7600|/data/mirror/moved1\n",
+		 &plan);
+	ck_assert_uint_eq(plan.nrows, 2);
+	check_row(&plan.rows[0], 6, 2, "differential", false);
+	check_row(&plan.rows[1], 7, 3, "full", true);
+	plan_free(&plan);
 	catalog_free(&cat);
 }
 END_TEST
@@ -856,7 +872,7 @@ static Suite *plan_suite(void)
 	tcase_add_test(in_place, full_option_makes_every_row_full);
 	tcase_add_test(in_place, strategy_option_names_the_strategy_and_full_option_wins);
 	tcase_add_test(in_place, line_type_prefix_picks_the_strategy);
-	tcase_add_test(in_place, differential_line_type_is_refused);
+	tcase_add_test(in_place, differential_rows_are_in_place_only);
 	tcase_add_test(in_place, a_relocated_row_is_always_full);
 	tcase_add_test(in_place, compression_is_lz4_from_another_host_unless_told);
 	tcase_add_test(in_place, unknown_strategy_fails_before_any_row_is_returned);

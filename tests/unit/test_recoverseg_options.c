@@ -202,16 +202,16 @@ START_TEST(conflicts)
 	PARSE_FAILS("--strategy cannot be combined with -F or --differential", "--differential",
 		    "--strategy", "incremental");
 	PARSE_FAILS("--fallback cannot be combined with -F (--fallback means incremental "
-		    "recovery first, full recovery if that fails)",
+		    "recovery first, differential recovery if that fails)",
 		    "--fallback", "-F");
 	PARSE_FAILS("--fallback cannot be combined with -r (--fallback means incremental "
-		    "recovery first, full recovery if that fails)",
+		    "recovery first, differential recovery if that fails)",
 		    "--fallback", "-r");
 	PARSE_FAILS("--fallback cannot be combined with -o (--fallback means incremental "
-		    "recovery first, full recovery if that fails)",
+		    "recovery first, differential recovery if that fails)",
 		    "-o", "out", "--fallback");
 	PARSE_FAILS("--fallback cannot be combined with --differential (--fallback means "
-		    "incremental recovery first, full recovery if that fails)",
+		    "incremental recovery first, differential recovery if that fails)",
 		    "--differential", "--fallback");
 }
 END_TEST

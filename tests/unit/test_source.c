@@ -18,7 +18,7 @@
 #include "exec.h"
 #include "fsutil.h"
 #include "incremental/source.h"
-#include "incremental/targetio.h"
+#include "base/targetio.h"
 #include "pgbin.h"
 #include "pgconn.h"
 #include "postmaster.h"

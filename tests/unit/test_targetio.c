@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
-#include "incremental/targetio.h"
+#include "base/targetio.h"
 #include "unit.h"
 #include "xalloc.h"
 

@@ -134,6 +134,23 @@ stop_instance() {
 	pg_ctl_admin -D "$(seg datadir "$1")" stop -m "${2:-immediate}" -w >/dev/null
 }
 
+# bounded_wait PID SECONDS: wait for a background gprecoverseg; past the limit it and every agent
+# of this cluster are killed (a test never hangs), and the exit status is 124.
+bounded_wait() {
+	local pid=$1 limit=$2 i=0
+	while kill -0 "$pid" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -ge $((limit * 5)) ]; then
+			pkill -9 -f "gpsegrecovery .*$CLUSTER" 2>/dev/null
+			kill -9 "$pid" 2>/dev/null
+			wait "$pid" 2>/dev/null
+			return 124
+		fi
+		sleep 0.2
+	done
+	wait "$pid"
+}
+
 # wait_until SECONDS COMMAND...: poll until the command succeeds.
 wait_until() {
 	local limit=$1 i=0

@@ -4,14 +4,15 @@
  * written, the list of what was touched (fsynced, with directories, by targetio_sync), and the
  * byte count for progress.
  */
-#ifndef SEGRECOVER_INCREMENTAL_TARGETIO_H
-#define SEGRECOVER_INCREMENTAL_TARGETIO_H
+#ifndef SEGRECOVER_BASE_TARGETIO_H
+#define SEGRECOVER_BASE_TARGETIO_H
 
 #include <stdint.h>
 #include <stddef.h>
 
 #include "errbuf.h"
-#include "incremental/filemap.h"
+
+enum file_type { FILE_TYPE_NONE = 0, FILE_TYPE_REGULAR, FILE_TYPE_DIRECTORY, FILE_TYPE_SYMLINK };
 
 struct targetio;
 
@@ -32,6 +33,8 @@ int targetio_remove(struct targetio *tio, const char *relpath, enum file_type ty
 int targetio_mkdir(struct targetio *tio, const char *relpath, struct errbuf *err);
 int targetio_symlink(struct targetio *tio, const char *relpath, const char *link_target,
 		     struct errbuf *err);
+/* Replace TO by FROM (same directory); FROM is fsynced first. */
+int targetio_rename(struct targetio *tio, const char *from, const char *to, struct errbuf *err);
 /* Write a whole small file durably (backup_label and the like). */
 int targetio_write_file(struct targetio *tio, const char *relpath, const void *data, size_t len,
 			struct errbuf *err);

@@ -1,4 +1,4 @@
-#include "incremental/targetio.h"
+#include "base/targetio.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -65,6 +65,15 @@ static size_t strset_find(const struct strset *s, const char *key, bool *found)
 			return i;
 		}
 	}
+}
+
+static bool strset_contains(const struct strset *s, const char *key)
+{
+	bool found = false;
+
+	if (s->nslots > 0)
+		strset_find(s, key, &found);
+	return found;
 }
 
 static void strset_rehash(struct strset *s, size_t nslots)
@@ -744,6 +753,49 @@ int targetio_sync(struct targetio *tio, struct errbuf *err)
 	strset_clear(&tio->files);
 	strset_clear(&tio->dirs);
 	return 0;
+}
+
+/*
+ * Replace TO with FROM, both in one directory: FROM is made durable first (an fsync, so that a
+ * crash never leaves TO naming a file whose contents were not written), its directory later.
+ */
+int targetio_rename(struct targetio *tio, const char *from, const char *to, struct errbuf *err)
+{
+	struct relpath rf, rt;
+	int dfd, errnum, rc = -1;
+
+	if (!split_path(from, &rf))
+		return unsafe_path(tio, from, err);
+	if (!split_path(to, &rt)) {
+		relpath_free(&rf);
+		return unsafe_path(tio, to, err);
+	}
+	if (strcmp(rf.dir, rt.dir) != 0) {
+		errbuf_set(err, "cannot rename \"%s\" to \"%s\": not in one directory", from, to);
+		goto out;
+	}
+	if (strset_contains(&tio->files, from)) {
+		if (sync_file(tio, from, err) != 0)
+			goto out;
+		strset_remove(&tio->files, from);
+	}
+	cache_forget(tio, from);
+	cache_forget(tio, to);
+	strset_remove(&tio->files, to);
+	dfd = get_dir(tio, rf.dir, &errnum, err);
+	if (dfd < 0)
+		goto out;
+	if (renameat(dfd, rf.name, dfd, rt.name) != 0) {
+		errbuf_set_errno(err, errno, "cannot rename \"%s/%s\" to \"%s\"", tio->datadir, from,
+				 rt.name);
+		goto out;
+	}
+	mark_dir(tio, rf.dir);
+	rc = 0;
+out:
+	relpath_free(&rf);
+	relpath_free(&rt);
+	return rc;
 }
 
 /* ------------------------------------------------------------------------------------------ */
