@@ -8,6 +8,14 @@
 #include <unistd.h>
 
 static char inject_tag[32];
+static void (*before_pause)(void *arg);
+static void *before_pause_arg;
+
+void inject_set_before_pause(void (*fn)(void *arg), void *arg)
+{
+	before_pause = fn;
+	before_pause_arg = arg;
+}
 
 void inject_set_tag(const char *tag)
 {
@@ -41,5 +49,7 @@ void inject_point(const char *name)
 			close(fd);
 		}
 	}
+	if (before_pause)
+		before_pause(before_pause_arg);
 	raise(SIGSTOP);
 }

@@ -10,5 +10,7 @@
 void inject_point(const char *name);
 /* This process's tag (gpsegrecovery: its dbid); copied. */
 void inject_set_tag(const char *tag);
+/* Called just before a pause (NULL: nothing), so that what the process holds back is out first. */
+void inject_set_before_pause(void (*fn)(void *arg), void *arg);
 
 #endif

@@ -147,7 +147,7 @@ static int row_start(void *ctx, size_t i, struct runner_spawn *sp)
 	r->saw_done = false;
 	r->needs_full = false;
 	r->phase[0] = '\0';
-	r->done = r->total = 0;
+	r->done = r->total = r->sent = 0;
 	r->state = RUN_COPYING;
 	sp->argv = strvec_argv(&r->argv);
 	log_info("dbid %d: %s recovery of " SEG_FMT " from " SEG_FMT " started", p->target.dbid,
@@ -176,6 +176,7 @@ static void handle_agent_line(struct run_row *r, const char *line)
 		}
 		r->done = al.done;
 		r->total = al.total;
+		r->sent = al.sent;
 		break;
 	case AGENT_DONE:
 		r->saw_done = true;

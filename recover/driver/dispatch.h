@@ -30,6 +30,7 @@ struct run_row {
 	enum run_state state;
 	char phase[64];
 	uint64_t done, total;     /* bytes of the copy */
+	uint64_t sent;            /* bytes moved, when less than done (differential) */
 	double t_start, t_copy_start, t_end;
 	uint64_t bytes;
 	char step[64];            /* the failed step */

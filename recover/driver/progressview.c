@@ -43,8 +43,14 @@ void pview_row_text(const struct run_row *r, double now, char *buf, size_t len)
 			double rate = secs > 0.2 ? (double) r->done / secs / 1e6 : 0;
 			unsigned pct = (unsigned) (r->done >= r->total ? 100 : r->done * 100 / r->total);
 
-			snprintf(buf, len, "%llu/%llu kB (%u%%), %.1f MB/s", (unsigned long long) r->done / 1024,
-				 (unsigned long long) r->total / 1024, pct, rate);
+			int n = snprintf(buf, len, "%llu/%llu kB (%u%%), %.1f MB/s",
+					 (unsigned long long) r->done / 1024,
+					 (unsigned long long) r->total / 1024, pct, rate);
+
+			/* Compared and moved differ for a differential copy: both are shown. */
+			if (r->sent > 0 && n > 0 && (size_t) n < len)
+				snprintf(buf + n, len - (size_t) n, ", %llu kB sent",
+					 (unsigned long long) r->sent / 1024);
 		} else if (r->done > 0 && strcmp(r->phase, "copy") == 0) {
 			snprintf(buf, len, "%llu kB copied", (unsigned long long) r->done / 1024);
 		} else {

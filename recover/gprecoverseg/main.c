@@ -163,6 +163,8 @@ static int summarize(const struct dispatch *d, const struct recoverseg_options *
 			 "segments to their preferred roles.");
 		return EXIT_OK;
 	}
+	bool rebuild_needed = false;
+
 	log_error("Failed to recover the following segments.");
 	for (size_t i = 0; i < d->nrows; i++) {
 		const struct run_row *r = &d->rows[i];
@@ -172,6 +174,7 @@ static int summarize(const struct dispatch *d, const struct recoverseg_options *
 
 		if (r->state == RUN_DONE)
 			continue;
+		rebuild_needed = rebuild_needed || r->needs_full;
 		rerun_command(opts, r->plan, again, sizeof(again));
 		log_error(" hostname: %s; port: %d; datadir: %s; recoverytype: %s; step: %s; error: %s",
 			  r->plan->target.hostname, r->plan->target.port, r->plan->target.datadir,
@@ -208,6 +211,10 @@ static int summarize(const struct dispatch *d, const struct recoverseg_options *
 		else
 			log_error(" next: %srun '%s' again", fix, again);
 	}
+	/* Greenplum 7's sentence, which a DBA's scripts may look for. */
+	if (rebuild_needed)
+		log_error("You must run either gprecoverseg --differential or gprecoverseg -F for all "
+			  "incremental failures");
 	log_error("gprecoverseg failed. Please check the output for more details.");
 	return EXIT_FAILED;
 }

@@ -59,7 +59,8 @@ static void host_progress(struct recovery *r, uint64_t done, uint64_t total)
 		return;
 	hs->last_progress = t;
 	hs->unreported = false;
-	agentproto_progress(stdout, r->dbid, done, total);
+	/* A strategy that moves less than it reads keeps bytes_copied current: shown beside. */
+	agentproto_progress(stdout, r->dbid, done, total, r->bytes_copied != done ? r->bytes_copied : 0);
 }
 
 static void host_progress_flush(struct recovery *r)
@@ -67,8 +68,14 @@ static void host_progress_flush(struct recovery *r)
 	struct host_state *hs = r->host_data;
 
 	if (hs->unreported)
-		agentproto_progress(stdout, r->dbid, hs->done, hs->total);
+		agentproto_progress(stdout, r->dbid, hs->done, hs->total,
+				    r->bytes_copied != hs->done ? r->bytes_copied : 0);
 	hs->unreported = false;
+}
+
+static void flush_progress_cb(void *arg)
+{
+	host_progress_flush(arg);
 }
 
 static void host_phase(struct recovery *r, const char *name)
@@ -319,7 +326,10 @@ int agent_recover(struct agent_args *a)
 		}
 	}
 	inject_point("copy-begin");
+	/* A test that pauses the copy reads its progress file: the figures held back go first. */
+	inject_set_before_pause(flush_progress_cb, &r);
 	rc = s->run(&r, &err);
+	inject_set_before_pause(NULL, NULL);
 	host_progress_flush(&r);
 	if (rc != 0) {
 		target_release(&t);

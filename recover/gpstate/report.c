@@ -141,13 +141,22 @@ static int in_recovery(const struct state_view *v, struct state_table *t)
 	errbuf_clear(&err);
 	if (progressfile_read(path, &entries, &nentries, &err) != 0)
 		log_warning("%s", err.msg);
-	state_table_row(t, false, "Segment", "Port", "Recovery type", "Completed bytes (kB)",
-			"Total bytes (kB)", "Percentage completed");
+	bool any_sent = false;
+
+	for (size_t j = 0; j < nentries; j++)
+		any_sent = any_sent || entries[j].sent_kb >= 0;
+	/* Greenplum's columns; a differential copy adds what it moved beside what it compared. */
+	if (any_sent)
+		state_table_row(t, false, "Segment", "Port", "Recovery type", "Completed bytes (kB)",
+				"Total bytes (kB)", "Percentage completed", "Sent bytes (kB)");
+	else
+		state_table_row(t, false, "Segment", "Port", "Recovery type", "Completed bytes (kB)",
+				"Total bytes (kB)", "Percentage completed");
 	for (size_t i = 0; i < v->cat->nsegs; i++) {
 		const struct segment *s = &v->cat->segs[i];
 
 		for (size_t j = 0; j < nentries; j++) {
-			char port[16], done[32], total[32], pct[16];
+			char port[16], done[32], total[32], pct[16], sent[32];
 
 			if (entries[j].dbid != s->dbid)
 				continue;
@@ -155,7 +164,16 @@ static int in_recovery(const struct state_view *v, struct state_table *t)
 			snprintf(done, sizeof(done), "%lld", entries[j].completed_kb);
 			snprintf(total, sizeof(total), "%lld", entries[j].total_kb);
 			snprintf(pct, sizeof(pct), "%d%%", entries[j].percent);
-			state_table_row(t, false, s->address, port, entries[j].type, done, total, pct);
+			if (entries[j].sent_kb >= 0)
+				snprintf(sent, sizeof(sent), "%lld", entries[j].sent_kb);
+			else
+				snprintf(sent, sizeof(sent), "-");
+			if (any_sent)
+				state_table_row(t, false, s->address, port, entries[j].type, done, total,
+						pct, sent);
+			else
+				state_table_row(t, false, s->address, port, entries[j].type, done, total,
+						pct);
 			n++;
 		}
 	}

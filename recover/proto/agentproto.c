@@ -76,6 +76,8 @@ int agentproto_parse(const char *line, struct agent_line *out)
 	case AGENT_PROGRESS:
 		if (uint_field(line, "done", &out->done) != 0 || uint_field(line, "total", &out->total) != 0)
 			return -1;
+		if (strstr(line, " sent=") && uint_field(line, "sent", &out->sent) != 0)
+			return -1;
 		return 0;
 	case AGENT_DONE:
 		if (uint_field(line, "bytes", &out->done) != 0 || field(line, "seconds", buf, sizeof(buf)) != 0)
@@ -127,9 +129,13 @@ void agentproto_phase(FILE *out, int dbid, const char *name)
 	fflush(out);
 }
 
-void agentproto_progress(FILE *out, int dbid, uint64_t done, uint64_t total)
+void agentproto_progress(FILE *out, int dbid, uint64_t done, uint64_t total, uint64_t sent)
 {
-	fprintf(out, "@progress dbid=%d done=%" PRIu64 " total=%" PRIu64 "\n", dbid, done, total);
+	if (sent > 0)
+		fprintf(out, "@progress dbid=%d done=%" PRIu64 " total=%" PRIu64 " sent=%" PRIu64 "\n",
+			dbid, done, total, sent);
+	else
+		fprintf(out, "@progress dbid=%d done=%" PRIu64 " total=%" PRIu64 "\n", dbid, done, total);
 	fflush(out);
 }
 

@@ -2,7 +2,8 @@
  * agentproto: how gprecoverseg talks to gpsegrecovery: where the agent is, and the machine-readable
  * lines gpsegrecovery prints on stdout and gprecoverseg reads:
  *   @phase dbid=3 name=copy
- *   @progress dbid=3 done=1048576 total=2097152
+ *   @progress dbid=3 done=1048576 total=2097152 [sent=4096]   (sent: bytes moved so far, when
+ *                                                     that differs from done: differential)
  *   @done dbid=3 bytes=1048576 seconds=4.210
  *   @error dbid=3 step=copy remedy=retry|rebuild msg=<the rest of the line>
  *   @note dbid=3 level=info msg=<the rest of the line>   (a strategy's own report, for the DBA)
@@ -37,6 +38,7 @@ struct agent_line {
 	char name[64];   /* phase name, the failed step of an error, or the level of a note */
 	uint64_t done;   /* progress: bytes done; done: bytes copied; estimate: bytes to move */
 	uint64_t total;  /* progress: bytes expected (0 unknown) */
+	uint64_t sent;   /* progress: bytes moved so far, when the strategy tells it (else 0) */
 	double seconds;  /* done: wall time */
 	uint64_t lsn;    /* stopped: where the instance's WAL ends */
 	unsigned timeline; /* stopped: on this timeline */
@@ -60,7 +62,7 @@ int agentproto_parse(const char *line, struct agent_line *out);
 char *agentproto_agent_path(void);
 
 void agentproto_phase(FILE *out, int dbid, const char *name);
-void agentproto_progress(FILE *out, int dbid, uint64_t done, uint64_t total);
+void agentproto_progress(FILE *out, int dbid, uint64_t done, uint64_t total, uint64_t sent);
 void agentproto_done(FILE *out, int dbid, uint64_t bytes, double seconds);
 /* Newlines in the message are folded into spaces so that it stays one line. */
 void agentproto_error(FILE *out, int dbid, const char *step, const char *remedy, const char *msg);

@@ -123,6 +123,16 @@ bool progressfile_parse_line(const char *line, struct progress_entry *out)
 		return false;
 	if (!progressfile_find(colon2 + 1, &out->completed_kb, &out->total_kb, &out->percent))
 		return false;
+	out->sent_kb = -1;
+	p = strstr(colon2 + 1, " kB sent");
+	if (p != NULL) {
+		const char *q = p;
+
+		while (q > colon2 + 1 && isdigit((unsigned char) q[-1]))
+			q--;
+		if (q < p)
+			out->sent_kb = strtoll(q, NULL, 10);
+	}
 	memcpy(out->type, line, typelen);
 	out->type[typelen] = '\0';
 	out->dbid = (int) dbid;

@@ -23,6 +23,7 @@ struct progress_entry {
 	long long completed_kb;
 	long long total_kb;
 	int percent;
+	long long sent_kb;        /* "<n> kB sent" (differential: moved, beside compared), or -1 */
 };
 
 /*

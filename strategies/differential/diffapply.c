@@ -190,11 +190,13 @@ static int apply_frame(struct applier *a, char type, const unsigned char *p, siz
 		if (a->mode == WIRE_MODE_PAGES)
 			a->t->pages += (len - 12 + PAGESIG_BLOCK - 1) / PAGESIG_BLOCK;
 		a->t->received += len - 12;
+		a->r->bytes_copied = a->t->received;
 		return targetio_write(a->tio, a->e->path, wire_get_u64(p + 4), p + 12, len - 12, err);
 	case WIRE_DELTA:
 		if (!same_file(a, p, len, 4) || a->mode != WIRE_MODE_DELTA)
 			return errbuf_set(err, "the differential helper sent a delta out of place");
 		a->t->received += len - 4;
+		a->r->bytes_copied = a->t->received;
 		return patch(a, p + 4, len - 4, false, err);
 	case WIRE_PROGRESS:
 		if (!same_file(a, p, len, 20))
@@ -229,6 +231,8 @@ int diffapply_run(struct recovery *r, struct targetio *tio, const struct diff_li
 		if (rc != 0)
 			break;
 		if (type == WIRE_DONE) {
+			if (len >= 8)
+				t->helper_peak_kb = wire_get_u64(p);
 			if (a.open)
 				rc = errbuf_set(err, "the differential helper ended inside a file");
 			break;

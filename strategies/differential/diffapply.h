@@ -24,6 +24,7 @@ struct diffapply_totals {
 	size_t whole;       /* files copied whole (the target had none) */
 	size_t gone;        /* files removed because the source dropped them meanwhile */
 	size_t truncated;   /* relation files cut to the source's size */
+	uint64_t helper_peak_kb; /* the helper's peak resident set, as it reported it */
 };
 
 /*

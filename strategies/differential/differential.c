@@ -397,6 +397,11 @@ static int copy(struct diff *d, struct diffapply_totals *t, struct errbuf *err)
 		rc = -1;
 	}
 	wire_in_release(&in);
+	/* A pipe that broke means the helper ended without saying why here: say where it did. */
+	if (rc != 0 && (strstr(err->msg, "Broken pipe") || strstr(err->msg, "ended its stream")))
+		errbuf_append(err, "The helper next to source dbid %d stopped; its own messages are in "
+				   "gpsegrecovery's log on %s (~/gpAdminLogs).",
+			      r->source_dbid, r->source_host);
 	if (stop_helper(d, rc != 0, err) != 0)
 		rc = -1;
 	return rc;
@@ -444,6 +449,9 @@ static int differential_run(struct recovery *r, struct errbuf *err)
 				  "links made",
 		     r->dbid, MB(t.compared), MB(t.received), t.pages, t.patched, t.whole, t.gone,
 		     d.removed, t.truncated, d.dirs_made, d.links_made);
+	strategy_log(r, LOG_INFO, "peak memory of the differential helper next to source dbid %d: "
+				  "%.1f MB",
+		     r->source_dbid, (double) t.helper_peak_kb / 1024.0);
 	rc = 0;
 out:
 	release(&d);

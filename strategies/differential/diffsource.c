@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "differential/difflist.h"
@@ -103,7 +104,8 @@ static int send_file_frame(struct helper *h, char type, uint32_t k, const void *
 	unsigned char hdr[4 + 16];
 
 	wire_put_u32(hdr, k);
-	memcpy(hdr + 4, tail, tlen);
+	if (tlen > 0)
+		memcpy(hdr + 4, tail, tlen);
 	return wire_put(&h->out, type, hdr, 4 + tlen, data, dlen, err);
 }
 
@@ -362,8 +364,14 @@ int diffsource_run(const char *datadir, const char *log_directory, int in_fd, in
 	}
 	for (size_t k = 0; rc == 0 && k < h.list.nfiles; k++)
 		rc = send_file(&h, (uint32_t) k, err);
-	if (rc == 0)
-		rc = wire_put(&h.out, WIRE_DONE, NULL, 0, NULL, 0, err);
+	if (rc == 0) {
+		struct rusage ru;
+		unsigned char peak[8];
+
+		/* The helper's own memory bill, reported where the copy is logged. */
+		wire_put_u64(peak, getrusage(RUSAGE_SELF, &ru) == 0 ? (uint64_t) ru.ru_maxrss : 0);
+		rc = wire_put(&h.out, WIRE_DONE, peak, sizeof(peak), NULL, 0, err);
+	}
 	if (rc != 0) {
 		struct errbuf ignored;
 

@@ -21,7 +21,7 @@ enum wire_type {
 	WIRE_DELTA = 'D',    /* u32 file, librsync delta bytes against the target's own file */
 	WIRE_PROGRESS = 'P', /* u32 file, u64 offset, u64 bytes of it compared so far */
 	WIRE_FILE_END = 'F', /* u32 file, u64 its size on the source, u64 bytes compared */
-	WIRE_DONE = 'Z',     /* every file was sent */
+	WIRE_DONE = 'Z',     /* every file was sent: u64 the helper's peak resident set, kB */
 	WIRE_ERROR = 'X',    /* the helper failed: the message */
 	/* target → helper */
 	WIRE_SIG = 'S',      /* u32 file, signature bytes of the target's copy */

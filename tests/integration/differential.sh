@@ -116,6 +116,13 @@ env SEGRECOVER_INJECT_PAUSE="differential-half@$m0" SEGRECOVER_INJECT_FILE="$INJ
 run=$!
 if wait_until 60 test -s "$INJ"; then
 	ok "the copy reached half of its bytes"
+	if wait_until 10 bash -c "gpstate -e 2>&1 | grep -q 'Sent bytes (kB)'"; then
+		ok "  gpstate -e shows it in recovery, with the bytes compared and the bytes sent"
+		LAST_OUT=$(gpstate -e 2>&1) # exit 1: it reports a problem (the mirror is down)
+		output_has "  a differential row" "differential +[0-9]+ +[0-9]+ +[0-9]+% +[0-9]+"
+	else
+		not_ok "  gpstate -e shows it in recovery, with the bytes compared and the bytes sent" "$(gpstate -e 2>&1 | tail -8)"
+	fi
 	kill -9 "$(cut -d' ' -f1 "$INJ")"
 else
 	not_ok "the copy reached half of its bytes" "$(tail -20 "$WORK/kill.out")"
@@ -128,7 +135,8 @@ if [ -f "$M0_DIR/standby.signal" ] && [ -f "$M0_DIR/segrecover.inprogress" ]; th
 if wait_until 10 test "$(backup_sessions)" = 0; then ok "  the killed run's backup of the source ended with its session"; else not_ok "  the killed run's backup of the source ended with its session"; fi
 if ! pgrep -f "gpsegrecovery helper --type differential --source-datadir $P0_DIR" >/dev/null; then ok "  no helper keeps running"; else not_ok "  no helper keeps running"; fi
 check_fails "  incremental recovery refuses the half-copied directory" 1 "did not finish" gprecoverseg -a
-output_has "  and names both remedies" "either 'gprecoverseg --differential' .* or 'gprecoverseg -F'"
+output_has "  and names both remedies" "either .gprecoverseg --differential. .* or .gprecoverseg -F."
+output_has "  in Greenplum 7's words too" "You must run either gprecoverseg --differential or gprecoverseg -F for all incremental failures"
 check "the same differential command run again recovers it" gprecoverseg --differential -a
 is_eq "  in sync" "m u s" "$(seg_state "$m0")"
 is_eq "  every table's rows, in order" "$(digest "$P0")" "$(digest "$M0")"

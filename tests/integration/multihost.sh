@@ -3,7 +3,7 @@
 # run as a DBA would, on the coordinator host: a host lost, its primaries failed over, its
 # instances rebuilt on the spare host while it stays away (full copies over ssh, tablespaces
 # mapped), every committed row there; an unreachable target host refused before the plan; an
-# in-place incremental recovery through ssh with a tablespace; the rebalance across hosts; an
+# in-place incremental and differential recovery through ssh with a tablespace; the rebalance across hosts; an
 # interrupted recovery that leaves no process on the remote host.
 . "$(dirname "$0")/lib/testlib.sh"
 
@@ -102,6 +102,18 @@ at "$(acting p 2)" "INSERT INTO t_ts SELECT g, 'while the mirror was down' FROM 
 check "gprecoverseg -a recovers the mirror of content 2 in place (incremental, over ssh)" R cdw gprecoverseg -a
 output_has "incremental on its host" "$c2m +$(seg hostname "$c2m") .* Incremental .* up and in sync"
 is_eq "rows in the tablespace on it" "$(rows "$(acting p 2)")" "$(rows "$c2m")"
+
+# --- in place, differential, over ssh: the helper reads the source on its own host -----------
+# Each host has its own /data: had the helper run on the mirror's host, it would not find the
+# primary's directory there.
+R "$(seg hostname "$c2m")" /usr/lib/postgresql/15/bin/pg_ctl -D "$(seg datadir "$c2m")" stop -m fast >/dev/null
+check "mirror of content 2 down for a differential recovery" R cdw "${FTS[@]}"
+at "$(acting p 2)" "UPDATE t_ts SET pad = 'changed while down' WHERE i % 10 = 0; INSERT INTO t SELECT g, 'diff' FROM generate_series(30001, 31000) g"
+check "gprecoverseg --differential -a recovers it in place (over ssh)" R cdw gprecoverseg --differential -a
+output_has "  differential on its host" "$c2m +$(seg hostname "$c2m") .* Differential .* up and in sync"
+output_has "  only what differs crossed" "dbid $c2m: compared [0-9]+ MB, received [0-9]+ MB"
+is_eq "  rows, in the tablespace too" "$(rows "$(acting p 2)")" "$(rows "$c2m")"
+is_eq "  the changed rows in the tablespace" "$(at "$(acting p 2)" "SELECT count(*) FROM t_ts WHERE pad = 'changed while down'")" "$(at "$c2m" "SELECT count(*) FROM t_ts WHERE pad = 'changed while down'")"
 
 # --- -i: a new location on another host ------------------------------------------------------
 R "$(seg hostname "$c2m")" /usr/lib/postgresql/15/bin/pg_ctl -D "$(seg datadir "$c2m")" stop -m fast >/dev/null

@@ -255,7 +255,7 @@ sql "$(seg port "$m0")" "UPDATE t SET pad = 'diverged' WHERE i % 7 = 0"
 source_dies_at incremental-copy "$p0" "$m0"
 is_eq "the source dies while the old primary is rewound (exit 1)" "1" "$rc"
 output_has "  the error names the source" "error: .*source dbid $m0\b.*127.0.0.1:$(seg port "$m0")"
-output_has "  the advice: a full copy once the source is back" "next: this directory cannot be repaired in place: once the cause above is fixed, run 'gprecoverseg -F'"
+output_has "  the advice: a differential or a full copy once the source is back" "next: this directory cannot be repaired incrementally: once the cause above is fixed, run either 'gprecoverseg --differential' .* or 'gprecoverseg -F'"
 pg_ctl_admin -D "$(seg datadir "$m0")" -l "$(seg datadir "$m0")/log/startup.log" -w start >/dev/null
 check "  with the source back, that full copy recovers it" gprecoverseg -F -a
 is_eq "  old primary of content 0 up and in sync as its mirror" "m u s" "$(seg_state "$p0")"

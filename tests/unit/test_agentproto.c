@@ -36,7 +36,13 @@ static void print_stopped(FILE *f, void *arg)
 static void print_progress(FILE *f, void *arg)
 {
 	(void) arg;
-	agentproto_progress(f, 12, 1048576, 0);
+	agentproto_progress(f, 12, 1048576, 0, 0);
+}
+
+static void print_progress_sent(FILE *f, void *arg)
+{
+	(void) arg;
+	agentproto_progress(f, 12, 1048576, 2097152, 8192);
 }
 
 START_TEST(every_kind_round_trips)
@@ -68,6 +74,13 @@ START_TEST(every_kind_round_trips)
 	ck_assert_int_eq(al.kind, AGENT_PROGRESS);
 	ck_assert_uint_eq(al.done, 1048576);
 	ck_assert_uint_eq(al.total, 0);
+	ck_assert_uint_eq(al.sent, 0);
+	free(line);
+	/* A differential copy tells what it moved beside what it compared. */
+	line = printed(print_progress_sent, NULL);
+	ck_assert_str_eq(line, "@progress dbid=12 done=1048576 total=2097152 sent=8192");
+	ck_assert_int_eq(agentproto_parse(line, &al), 0);
+	ck_assert(al.done == 1048576 && al.total == 2097152 && al.sent == 8192);
 	free(line);
 
 	ck_assert_int_eq(agentproto_parse("@started dbid=5 already=yes", &al), 0);

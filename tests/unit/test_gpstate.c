@@ -115,6 +115,20 @@ START_TEST(progress_basebackup_line)
 	ck_assert_int_eq(p.completed_kb, 1164848);
 	ck_assert_int_eq(p.total_kb, 1371715);
 	ck_assert_int_eq(p.percent, 84);
+	ck_assert_int_eq(p.sent_kb, -1);
+}
+END_TEST
+
+START_TEST(progress_differential_line_says_what_it_sent)
+{
+	struct progress_entry p;
+
+	ck_assert(progressfile_parse_line("differential:5:40960/1613000 kB (2%), 310.2 MB/s, 812 kB sent",
+					    &p));
+	ck_assert_str_eq(p.type, "differential");
+	ck_assert_int_eq(p.completed_kb, 40960);
+	ck_assert_int_eq(p.percent, 2);
+	ck_assert_int_eq(p.sent_kb, 812);
 }
 END_TEST
 
@@ -253,6 +267,7 @@ static Suite *gpstate_suite(void)
 	tcase_add_test(tc, table_last_cell_does_not_widen);
 	tcase_add_test(tc, table_separator_and_empty_cells);
 	tcase_add_test(tc, progress_basebackup_line);
+	tcase_add_test(tc, progress_differential_line_says_what_it_sent);
 	tcase_add_test(tc, progress_text_before_numbers);
 	tcase_add_test(tc, progress_lines_without_kb_progress);
 	tcase_add_test(tc, progress_find_skips_partial_numbers);
