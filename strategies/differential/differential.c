@@ -7,6 +7,7 @@
  * the source no longer has and receives the backup's label, so that it replays from the
  * backup's start and streams the rest through the pair's slot (no pg_wal copy).
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -339,6 +340,11 @@ static int start_helper(struct diff *d, struct errbuf *err)
 
 	free(arg);
 	d->helper_started = rc == 0;
+	/* Room for the signing thread to run ahead of the helper (a pipe holds 64 kB by default). */
+	if (rc == 0) {
+		fcntl(d->helper.to_fd, F_SETPIPE_SZ, 1 << 20);
+		fcntl(d->helper.from_fd, F_SETPIPE_SZ, 1 << 20);
+	}
 	return rc;
 }
 

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "differential/chunkread.h"
 #include "differential/difflist.h"
 #include "differential/pagesig.h"
 #include "differential/rules.h"
@@ -79,25 +80,6 @@ static int drain_sig(struct helper *h, uint32_t k, struct errbuf *err)
 	return 0;
 }
 
-/* Read up to LEN bytes at OFF; a short count means the file ended (it shrank meanwhile). */
-static int read_at(int fd, const char *path, uint64_t off, size_t len, size_t *got,
-		   unsigned char *buf, struct errbuf *err)
-{
-	*got = 0;
-	while (*got < len) {
-		ssize_t n = pread(fd, buf + *got, len - *got, (off_t) (off + *got));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errbuf_set_errno(err, errno, "cannot read \"%s\"", path);
-		if (n == 0)
-			break;
-		*got += (size_t) n;
-	}
-	return 0;
-}
-
 static int send_file_frame(struct helper *h, char type, uint32_t k, const void *tail, size_t tlen,
 			   const void *data, size_t dlen, struct errbuf *err)
 {
@@ -140,7 +122,7 @@ static int send_pages(struct helper *h, uint32_t k, int fd, const struct diff_en
 		uint64_t page0 = off / PAGESIG_BLOCK;
 		int n;
 
-		if (read_at(fd, e->path, off, want, &got, h->chunk, err) != 0)
+		if (chunk_read(fd, e->path, off, want, &got, h->chunk, err) != 0)
 			return -1;
 		if (got == 0)
 			break;
@@ -210,7 +192,7 @@ static int send_whole(struct helper *h, uint32_t k, int fd, const struct diff_en
 	while (off < e->size) {
 		size_t want = e->size - off < READ_CHUNK ? (size_t) (e->size - off) : READ_CHUNK, got;
 
-		if (read_at(fd, e->path, off, want, &got, h->chunk, err) != 0)
+		if (chunk_read(fd, e->path, off, want, &got, h->chunk, err) != 0)
 			return -1;
 		if (got > 0 && send_data(h, k, off, h->chunk, got, err) != 0)
 			return -1;
@@ -273,7 +255,7 @@ static int send_delta(struct helper *h, uint32_t k, int fd, const struct diff_en
 	for (;;) {
 		size_t want = e->size - off < READ_CHUNK ? (size_t) (e->size - off) : READ_CHUNK, got;
 
-		if (read_at(fd, e->path, off, want, &got, h->chunk, err) != 0)
+		if (chunk_read(fd, e->path, off, want, &got, h->chunk, err) != 0)
 			goto out;
 		off += got;
 		if (run_job(h, delta, k, h->chunk, got, got < want || off >= e->size, true, err) != 0)

@@ -17,7 +17,14 @@ int pagesig_chunk(const void *data, size_t len, unsigned char *out, struct errbu
 	if (len > PAGESIG_CHUNK)
 		return errbuf_set(err, "pagesig: a chunk of %zu bytes is larger than %u", len,
 				  PAGESIG_CHUNK);
-	job = rs_sig_begin(PAGESIG_BLOCK, PAGESIG_STRONG, RS_BLAKE2_SIG_MAGIC);
+	/*
+	 * MD4 with librsync's rolling sum: 160 bits that two different pages would have to share
+	 * by accident (rsync, Greenplum's tool, compares blocks with a non-cryptographic 128-bit
+	 * hash). Measured at scale 100 (medians of 3), the whole recovery took 8.80 s (1 % of the
+	 * pages changed) and 8.97 s (7 %) with BLAKE2, 7.70 s and 8.15 s with MD4: both sides
+	 * hash every byte, and hashing is most of their time.
+	 */
+	job = rs_sig_begin(PAGESIG_BLOCK, PAGESIG_STRONG, RS_MD4_SIG_MAGIC);
 	if (job == NULL)
 		return errbuf_set(err, "librsync could not start a signature job");
 	/* All the input is there and the output has room: librsync finishes in a call or two. */

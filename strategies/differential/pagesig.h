@@ -12,7 +12,7 @@
 #include "errbuf.h"
 
 #define PAGESIG_BLOCK 8192u
-#define PAGESIG_STRONG 16u                  /* BLAKE2 bytes kept per page */
+#define PAGESIG_STRONG 16u                  /* MD4 bytes kept per page */
 #define PAGESIG_ENTRY (4u + PAGESIG_STRONG) /* librsync's weak sum, then the strong one */
 #define PAGESIG_CHUNK (1u << 20)            /* pages hashed per librsync job */
 

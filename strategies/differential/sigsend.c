@@ -8,12 +8,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "differential/chunkread.h"
 #include "differential/pagesig.h"
 #include "differential/wire.h"
 #include "fsutil.h"
 #include "xalloc.h"
 
 #define OUT_CHUNK (256u << 10)
+#define SMALL_FLUSH (16u << 10)
 
 struct signer {
 	struct sigsend *s;
@@ -31,24 +33,6 @@ static int put_sig(struct signer *g, char type, uint32_t k, const void *data, si
 	return wire_put(&g->out, type, hdr, 4, data, len, err);
 }
 
-static int read_chunk(int fd, const char *path, uint64_t off, size_t len, size_t *got,
-		      unsigned char *buf, struct errbuf *err)
-{
-	*got = 0;
-	while (*got < len) {
-		ssize_t n = pread(fd, buf + *got, len - *got, (off_t) (off + *got));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errbuf_set_errno(err, errno, "cannot read the target's \"%s\"", path);
-		if (n == 0)
-			break;
-		*got += (size_t) n;
-	}
-	return 0;
-}
-
 static int sign_pages(struct signer *g, uint32_t k, int fd, const char *path, uint64_t size,
 		      struct errbuf *err)
 {
@@ -56,12 +40,17 @@ static int sign_pages(struct signer *g, uint32_t k, int fd, const char *path, ui
 		size_t want = size - off < PAGESIG_CHUNK ? (size_t) (size - off) : PAGESIG_CHUNK, got;
 		int n;
 
-		if (read_chunk(fd, path, off, want, &got, g->chunk, err) != 0)
+		if (chunk_read(fd, path, off, want, &got, g->chunk, err) != 0)
 			return -1;
 		if (got == 0)
 			break;
 		n = pagesig_chunk(g->chunk, got, g->sig, err);
-		if (n < 0 || put_sig(g, WIRE_SIG, k, g->sig, (size_t) n * PAGESIG_ENTRY, err) != 0)
+		/*
+		 * Out at once: the helper compares these pages as soon as it has them, while this
+		 * thread hashes the next ones. Held in the buffer, the two sides would take turns.
+		 */
+		if (n < 0 || put_sig(g, WIRE_SIG, k, g->sig, (size_t) n * PAGESIG_ENTRY, err) != 0 ||
+		    wire_flush(&g->out, err) != 0)
 			return -1;
 		off += got;
 	}
@@ -88,7 +77,7 @@ static int sign_file(struct signer *g, uint32_t k, int fd, const char *path, uin
 		if (b.avail_in == 0 && !b.eof_in) {
 			size_t want = size - off < PAGESIG_CHUNK ? (size_t) (size - off) : PAGESIG_CHUNK, got;
 
-			if (read_chunk(fd, path, off, want, &got, g->chunk, err) != 0) {
+			if (chunk_read(fd, path, off, want, &got, g->chunk, err) != 0) {
 				rc = -1;
 				break;
 			}
@@ -129,9 +118,10 @@ static int sign_one(struct signer *g, uint32_t k, struct errbuf *err)
 	}
 	if (fd >= 0)
 		close(fd);
-	if (rc != 0)
+	if (rc != 0 || put_sig(g, WIRE_SIG_END, k, NULL, 0, err) != 0)
 		return -1;
-	return put_sig(g, WIRE_SIG_END, k, NULL, 0, err);
+	/* Small files' signatures may wait in the buffer a little; not for long. */
+	return g->out.len >= SMALL_FLUSH ? wire_flush(&g->out, err) : 0;
 }
 
 static void *sigsend_main(void *arg)
