@@ -81,3 +81,12 @@ int source_preflight(const struct recovery *r, struct errbuf *err)
 	PQfinish(conn);
 	return rc;
 }
+
+int source_log_directory(PGconn *conn, char **out, struct errbuf *err)
+{
+	*out = NULL;
+	return pg_query_value(conn,
+			      "SELECT CASE WHEN setting LIKE '/%' THEN NULL ELSE setting END FROM "
+			      "pg_settings WHERE name = 'log_directory'",
+			      0, NULL, out, err);
+}

@@ -8,9 +8,17 @@
 #ifndef SEGRECOVER_BASE_SOURCECHECK_H
 #define SEGRECOVER_BASE_SOURCECHECK_H
 
+#include <libpq-fe.h>
+
 #include "errbuf.h"
 #include "strategy.h"
 
 int source_preflight(const struct recovery *r, struct errbuf *err);
+
+/*
+ * The source's log_directory when it is relative to its data directory (*out malloc'd, e.g.
+ * "log"), NULL when absolute: each side keeps its own server logs there.
+ */
+int source_log_directory(PGconn *conn, char **out, struct errbuf *err);
 
 #endif

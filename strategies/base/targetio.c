@@ -679,6 +679,15 @@ fail:
 /* ------------------------------------------------------------------------------------------ */
 /* Durability */
 
+static int fsync_and_close(const struct targetio *tio, int fd, bool is_dir, const char *rel,
+			   struct errbuf *err)
+{
+	int rc = fsync_fd(fd, is_dir, rel, err);
+
+	close(fd);
+	return rc != 0 ? errbuf_prefix(err, "in \"%s\"", tio->datadir) : 0;
+}
+
 static int sync_file(struct targetio *tio, const char *relpath, struct errbuf *err)
 {
 	struct fd_slot *s = cache_lookup(tio, relpath);
@@ -703,13 +712,7 @@ static int sync_file(struct targetio *tio, const char *relpath, struct errbuf *e
 	if (fd < 0)
 		return errbuf_set_errno(err, errno, "cannot open \"%s/%s\" to fsync it", tio->datadir,
 					relpath);
-	if (fsync_fd(fd, false, relpath, err) != 0) {
-		errbuf_prefix(err, "in \"%s\"", tio->datadir);
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
+	return fsync_and_close(tio, fd, false, relpath, err);
 }
 
 static int sync_dir(struct targetio *tio, const char *reldir, struct errbuf *err)
@@ -723,13 +726,7 @@ static int sync_dir(struct targetio *tio, const char *reldir, struct errbuf *err
 	if (fd < 0)
 		return errbuf_set_errno(err, errno, "cannot open directory \"%s/%s\" to fsync it",
 					tio->datadir, reldir);
-	if (fsync_fd(fd, true, reldir, err) != 0) {
-		errbuf_prefix(err, "in \"%s\"", tio->datadir);
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
+	return fsync_and_close(tio, fd, true, reldir, err);
 }
 
 int targetio_sync(struct targetio *tio, struct errbuf *err)

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/sourcecheck.h"
 #include "base/tablespace.h"
 #include "base/targetio.h"
 #include "differential/diffapply.h"
@@ -106,15 +107,11 @@ static int differential_check(struct recovery *r, struct errbuf *err)
 static int begin_backup(struct diff *d, struct errbuf *err)
 {
 	struct recovery *r = d->r;
-	char label[64], *v = NULL, *lsn = NULL;
+	char label[64], *lsn = NULL;
 	const char *params[1] = { label };
 
-	if (pg_query_value(d->conn,
-			   "SELECT CASE WHEN setting LIKE '/%' THEN NULL ELSE setting END FROM "
-			   "pg_settings WHERE name = 'log_directory'",
-			   0, NULL, &v, err) != 0)
+	if (source_log_directory(d->conn, &d->log_directory, err) != 0)
 		return -1;
-	d->log_directory = v;
 	r->host->phase(r, "checkpoint");
 	/* The slot first: it keeps every WAL record from before the backup's start. */
 	if (slot_ensure(d->conn, true, err) != 0)
@@ -373,6 +370,7 @@ static int copy(struct diff *d, struct diffapply_totals *t, struct errbuf *err)
 	struct wire_in in;
 	struct sigsend ss = { 0 };
 	struct errbuf thread_err;
+	bool helper_gone = false;
 	int rc;
 
 	r->host->phase(r, "file-lists");
@@ -396,15 +394,20 @@ static int copy(struct diff *d, struct diffapply_totals *t, struct errbuf *err)
 	if (rc != 0 && d->helper.pid > 0)
 		kill(d->helper.pid, SIGTERM); /* unblocks the signing thread */
 	errbuf_clear(&thread_err);
-	/* The signing thread's own failure explains the helper's end of stream better. */
+	/*
+	 * The signing thread failed: its own error explains a helper that went quiet better than
+	 * the end of the helper's stream does. A thread that could not write, and a stream that
+	 * ended, both mean the helper stopped without saying why here: say where it did.
+	 */
 	if (sigsend_join(&ss, &thread_err) != 0) {
-		if (rc == 0 || strstr(err->msg, "ended its stream") || strstr(err->msg, "cannot read"))
+		if (rc == 0 || in.broken)
 			memcpy(err, &thread_err, sizeof(*err));
 		rc = -1;
+		helper_gone = helper_gone || ss.write_failed;
 	}
+	helper_gone = helper_gone || in.broken;
 	wire_in_release(&in);
-	/* A pipe that broke means the helper ended without saying why here: say where it did. */
-	if (rc != 0 && (strstr(err->msg, "Broken pipe") || strstr(err->msg, "ended its stream")))
+	if (rc != 0 && helper_gone)
 		errbuf_append(err, "The helper next to source dbid %d stopped; its own messages are in "
 				   "gpsegrecovery's log on %s (~/gpAdminLogs).",
 			      r->source_dbid, r->source_host);

@@ -24,12 +24,11 @@ void diff_list_add(struct diff_list *l, const char *path, enum file_type type, u
 	e->link = link ? xstrdup(link) : NULL;
 }
 
-static const struct diff_list *sort_list;
-
-static int by_path(const void *a, const void *b)
+static int by_path(const void *a, const void *b, void *arg)
 {
-	return strcmp(sort_list->entries[*(const size_t *) a].path,
-		      sort_list->entries[*(const size_t *) b].path);
+	const struct diff_list *l = arg;
+
+	return strcmp(l->entries[*(const size_t *) a].path, l->entries[*(const size_t *) b].path);
 }
 
 void diff_list_seal(struct diff_list *l)
@@ -53,9 +52,7 @@ void diff_list_seal(struct diff_list *l)
 	}
 	if (control != SIZE_MAX)
 		l->files[l->nfiles++] = control;
-	sort_list = l;
-	qsort(l->sorted, l->n, sizeof(*l->sorted), by_path);
-	sort_list = NULL;
+	qsort_r(l->sorted, l->n, sizeof(*l->sorted), by_path, l);
 }
 
 const struct diff_entry *diff_list_find(const struct diff_list *l, const char *path)

@@ -138,6 +138,7 @@ static void *sigsend_main(void *arg)
 		s->rc = sign_one(&g, (uint32_t) k, &s->err);
 	if (s->rc == 0)
 		s->rc = wire_flush(&g.out, &s->err);
+	s->write_failed = g.out.broken;
 	/* The helper sees the end of its input: after the last signature, or at once on failure. */
 	close(s->fd);
 	s->fd = -1;

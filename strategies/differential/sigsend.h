@@ -19,6 +19,7 @@ struct sigsend {
 	pthread_t thread;
 	bool started;
 	int rc;              /* the thread's result */
+	bool write_failed;   /* it could not write to the helper (the helper is gone) */
 	struct errbuf err;
 };
 

@@ -57,18 +57,20 @@ void wire_out_release(struct wire_out *w)
 	w->buf = NULL;
 }
 
-static int write_all(int fd, const void *data, size_t len, struct errbuf *err)
+static int write_all(struct wire_out *w, const void *data, size_t len, struct errbuf *err)
 {
 	const char *p = data;
 
 	while (len > 0) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = write(w->fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
+		if (n < 0) {
+			w->broken = true;
 			return errbuf_set_errno(err, errno, "cannot write to the other side of the "
 							   "differential copy");
+		}
 		p += n;
 		len -= (size_t) n;
 	}
@@ -77,7 +79,7 @@ static int write_all(int fd, const void *data, size_t len, struct errbuf *err)
 
 int wire_flush(struct wire_out *w, struct errbuf *err)
 {
-	int rc = write_all(w->fd, w->buf, w->len, err);
+	int rc = write_all(w, w->buf, w->len, err);
 
 	w->len = 0;
 	return rc;
@@ -103,7 +105,7 @@ int wire_put(struct wire_out *w, char type, const void *hdr, size_t hlen, const 
 		return 0;
 	/* Large data goes straight to the pipe after what is queued: one copy fewer. */
 	if (w->len + dlen > w->cap)
-		return wire_flush(w, err) != 0 ? -1 : write_all(w->fd, data, dlen, err);
+		return wire_flush(w, err) != 0 ? -1 : write_all(w, data, dlen, err);
 	memcpy(w->buf + w->len, data, dlen);
 	w->len += dlen;
 	return 0;
@@ -137,6 +139,8 @@ static int fill(struct wire_in *w, size_t need, struct errbuf *err)
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n <= 0)
+			w->broken = true;
 		if (n < 0)
 			return errbuf_set_errno(err, errno, "cannot read from %s", w->peer);
 		if (n == 0)

@@ -5,6 +5,7 @@
 #ifndef SEGRECOVER_DIFFERENTIAL_WIRE_H
 #define SEGRECOVER_DIFFERENTIAL_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,7 @@ struct wire_out {
 	unsigned char *buf;
 	size_t len, cap;
 	uint64_t bytes; /* sent so far, frames included */
+	bool broken;    /* a write failed: the peer is gone */
 };
 
 struct wire_in {
@@ -48,6 +50,7 @@ struct wire_in {
 	size_t start, end, cap;
 	uint64_t bytes; /* received so far */
 	const char *peer; /* for messages: "the differential helper", "the target" */
+	bool broken;      /* the stream ended early or could not be read: the peer is gone */
 };
 
 void wire_out_init(struct wire_out *w, int fd);

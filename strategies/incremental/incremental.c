@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/sourcecheck.h"
 #include "base/tablespace.h"
 #include "base/timeline.h"
 #include "base/walreader.h"
@@ -585,7 +586,6 @@ static int incremental_run(struct recovery *r, struct errbuf *err)
 	struct incr c;
 	struct filemap_totals totals;
 	lsn_t source_insert;
-	char *v = NULL;
 	int rc = -1, needed;
 
 	memset(&c, 0, sizeof(c));
@@ -640,12 +640,8 @@ static int incremental_run(struct recovery *r, struct errbuf *err)
 				  "the target's WAL goes on to " LSN_FMT "; last common checkpoint " LSN_FMT,
 		     r->dbid, LSN_ARGS(c.div.lsn), c.div.tli, LSN_ARGS(c.target_end),
 		     LSN_ARGS(c.common_ckpt.lsn));
-	if (pg_query_value(source_conn(c.src),
-			   "SELECT CASE WHEN setting LIKE '/%' THEN NULL ELSE setting END FROM "
-			   "pg_settings WHERE name = 'log_directory'",
-			   0, NULL, &v, err) != 0)
+	if (source_log_directory(source_conn(c.src), &c.log_directory, err) != 0)
 		goto out;
-	c.log_directory = v;
 	if (source_insert_lsn(c.src, &source_insert, err) != 0 || build_filemap(&c, source_insert, err) != 0)
 		goto out;
 	filemap_totals(c.fm, &totals);

@@ -15,6 +15,15 @@ digest() {
 		sql "$1" "SELECT '$t:' || coalesce((SELECT count(*) || ':' || md5(string_agg(id || pad, ',' ORDER BY id)) FROM $t), 'absent')" 2>/dev/null || echo "$t:absent"
 	done
 }
+# paused_run POINT OUT: gprecoverseg --differential in the background, its agent set to pause at
+# POINT; sets RUN to its PID and returns once the agent pauses (1 if it never does).
+paused_run() {
+	rm -f "$INJ"
+	env SEGRECOVER_INJECT_PAUSE="$1@$m0" SEGRECOVER_INJECT_FILE="$INJ" gprecoverseg --differential -a -s >"$2" 2>&1 &
+	RUN=$!
+	wait_until 60 test -s "$INJ"
+}
+paused_agent() { cut -d' ' -f1 "$INJ"; }
 sent_mb() { grep -oE "dbid $1: compared [0-9]+ MB, received [0-9]+ MB" <<<"$LAST_OUT" | awk '{print $7}' | tail -1; }
 compared_mb() { grep -oE "dbid $1: compared [0-9]+ MB, received [0-9]+ MB" <<<"$LAST_OUT" | awk '{print $4}' | tail -1; }
 
@@ -84,17 +93,14 @@ stop_instance "$m0" fast
 check "mirror of content 0 down again" "${FTS[@]}"
 sql "$P0" "CREATE TABLE vanish(id int); INSERT INTO vanish SELECT generate_series(1, 100000)"
 sql "$P0" "CHECKPOINT"
-rm -f "$INJ"
-env SEGRECOVER_INJECT_PAUSE="differential-copy@$m0" SEGRECOVER_INJECT_FILE="$INJ" gprecoverseg --differential -a -s >"$WORK/vanish.out" 2>&1 &
-run=$!
-if wait_until 60 test -s "$INJ"; then
+if paused_run differential-copy "$WORK/vanish.out"; then
 	vrel=$(sql "$P0" "SELECT pg_relation_filepath('vanish')")
 	sql "$P0" "DROP TABLE vanish"
 	sql "$P0" "CHECKPOINT"
 	if [ ! -e "$P0_DIR/$vrel" ]; then ok "  the table's file is gone from the source after the listing"; else not_ok "  the table's file is gone from the source after the listing"; fi
-	kill -CONT "$(cut -d' ' -f1 "$INJ")"
+	kill -CONT "$(paused_agent)"
 fi
-bounded_wait "$run" 120
+bounded_wait "$RUN" 120
 is_eq "the recovery succeeds although a listed file vanished" "0" "$?"
 LAST_OUT=$(cat "$WORK/vanish.out")
 output_has "  and says so" "[1-9][0-9]* vanished on the source"
@@ -111,10 +117,7 @@ stop_instance "$m0"
 check "mirror of content 0 down (crashed)" "${FTS[@]}"
 sql "$P0" "UPDATE big SET pad = 'second change' WHERE id % 3 = 0"
 sql "$P0" "CHECKPOINT"
-rm -f "$INJ"
-env SEGRECOVER_INJECT_PAUSE="differential-half@$m0" SEGRECOVER_INJECT_FILE="$INJ" gprecoverseg --differential -a -s >"$WORK/kill.out" 2>&1 &
-run=$!
-if wait_until 60 test -s "$INJ"; then
+if paused_run differential-half "$WORK/kill.out"; then
 	ok "the copy reached half of its bytes"
 	if wait_until 10 bash -c "gpstate -e 2>&1 | grep -q 'Sent bytes (kB)'"; then
 		ok "  gpstate -e shows it in recovery, with the bytes compared and the bytes sent"
@@ -123,11 +126,11 @@ if wait_until 60 test -s "$INJ"; then
 	else
 		not_ok "  gpstate -e shows it in recovery, with the bytes compared and the bytes sent" "$(gpstate -e 2>&1 | tail -8)"
 	fi
-	kill -9 "$(cut -d' ' -f1 "$INJ")"
+	kill -9 "$(paused_agent)"
 else
 	not_ok "the copy reached half of its bytes" "$(tail -20 "$WORK/kill.out")"
 fi
-bounded_wait "$run" 120
+bounded_wait "$RUN" 120
 is_eq "gprecoverseg reports the failure (exit 1)" "1" "$?"
 LAST_OUT=$(cat "$WORK/kill.out")
 output_has "  the advice: run the same command again" "next: .*run 'gprecoverseg --differential' again"
@@ -149,6 +152,28 @@ as_admin sh -c "echo broken > '$M0_DIR/global/pg_control'"
 check "gprecoverseg --fallback repairs what incremental cannot, with a differential copy" gprecoverseg -a --fallback
 output_has "  the fallback is announced" "falling back to differential recovery"
 output_has "  and shown in the summary" "$m0 +.* Differential \(fallback\) .* up and in sync"
+is_eq "  every table's rows" "$(digest "$P0")" "$(digest "$M0")"
+
+# --- the guard: nothing of another instance is touched -------------------------------------------
+# By hand, without a catalog, on a running primary's directory: refused before any change.
+p1_rows=$(sql "$P1" "SELECT count(*) || ':' || md5(string_agg(id || pad, ',' ORDER BY id)) FROM big")
+check_fails "gpsegrecovery --type differential by hand on a running primary's directory is refused" 1 \
+	"a postmaster \(PID [0-9]+\) runs in" \
+	gpsegrecovery recover --type differential --dbid "$m0" --content 0 --target-datadir "$(seg datadir "$p1")" \
+	--target-port "$(seg port "$m0")" --source-dbid "$p0" --source-host 127.0.0.1 --source-port "$P0" \
+	--source-datadir "$P0_DIR"
+is_eq "  that primary still runs with its rows" "$p1_rows" "$(sql "$P1" "SELECT count(*) || ':' || md5(string_agg(id || pad, ',' ORDER BY id)) FROM big")"
+# A tablespace link in the stale mirror that points into the primary's directory: a
+# differential copy removes what the source lacks, so the guard must refuse it first.
+stop_instance "$m0" fast
+check "mirror of content 0 down for the guard" "${FTS[@]}"
+as_admin ln -s "$P0_DIR" "$M0_DIR/pg_tblspc/99999"
+as_admin touch "$P0_DIR/guard-canary"
+check_fails "a tablespace link into the primary's directory is refused" 1 "preflight failed: tablespace 99999 of .* is the data directory of dbid $p0" gprecoverseg --differential -a
+if [ -e "$P0_DIR/guard-canary" ] && [ -e "$P0_DIR/PG_VERSION" ]; then ok "  nothing of the primary was removed"; else not_ok "  nothing of the primary was removed"; fi
+is_eq "  the primary answers" "1" "$(sql "$P0" "SELECT 1")"
+as_admin rm "$M0_DIR/pg_tblspc/99999" "$P0_DIR/guard-canary"
+check "  without the link, the same command recovers it" gprecoverseg --differential -a
 is_eq "  every table's rows" "$(digest "$P0")" "$(digest "$M0")"
 
 # --- the option rules, as Greenplum words them -------------------------------------------------
