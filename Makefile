@@ -26,7 +26,7 @@ LIBS        = $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null || echo -lpq -la
 CHECK_CFLAGS = $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt)
 
-COMMANDS := gpstate gpfts gprecoverseg gpsegrecovery
+COMMANDS := gpstate gpfts gprecoverseg gpsegrecovery gpinitstandby gpactivatestandby
 
 # recover/<command>/main.c is a command; every other module under recover/ (the command's own
 # and the folders several share: driver/, agent/, proto/) goes into the driver library.

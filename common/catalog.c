@@ -310,3 +310,166 @@ int catalog_apply(PGconn *coordinator, const struct catalog_change *changes, siz
 		return errbuf_prefix(err, "cannot commit the catalog transaction");
 	return 0;
 }
+
+const struct segment *catalog_coordinator(const struct catalog *cat)
+{
+	return catalog_acting(cat, COORDINATOR_CONTENT, ROLE_PRIMARY);
+}
+
+const struct segment *catalog_standby(const struct catalog *cat)
+{
+	return catalog_acting(cat, COORDINATOR_CONTENT, ROLE_MIRROR);
+}
+
+static int history_line(PGconn *conn, int dbid, const char *desc, struct errbuf *err)
+{
+	static const char hist[] = "INSERT INTO gp_configuration_history (\"time\", dbid, \"desc\") "
+				   "VALUES (now(), $1::smallint, $2)";
+	char d[16];
+	const char *hp[2] = { d, desc };
+
+	snprintf(d, sizeof(d), "%d", dbid);
+	return pg_exec(conn, hist, 2, hp, err);
+}
+
+/* One statement of a catalog transaction that returns rows; NULL (rolled back) on error. */
+static PGresult *txn_query(PGconn *conn, const char *sql, int n, const char *const *params,
+			   struct errbuf *err)
+{
+	PGresult *res = pg_query(conn, sql, n, params, err);
+
+	if (res == NULL)
+		rollback(conn, err);
+	return res;
+}
+
+int catalog_add_standby(PGconn *coordinator, const char *hostname, const char *address, int port,
+			const char *datadir, int *dbid, struct errbuf *err)
+{
+	/* The table lock makes "no standby yet, next dbid" and the insert one step. */
+	static const char lock[] = "LOCK TABLE gp_segment_configuration IN EXCLUSIVE MODE";
+	static const char existing[] =
+		"SELECT dbid, hostname = $1 AND address = $2 AND port = $3::int AND datadir = $4"
+		" FROM gp_segment_configuration WHERE content = -1 AND role = 'm'";
+	static const char insert[] =
+		"INSERT INTO gp_segment_configuration (dbid, content, role, preferred_role, mode,"
+		" status, port, hostname, address, datadir)"
+		" SELECT max(dbid) + 1, -1, 'm', 'm', 's', 'u', $3::int, $1, $2, $4"
+		" FROM gp_segment_configuration RETURNING dbid";
+	char portbuf[16];
+	const char *params[4] = { hostname, address, portbuf, datadir };
+	PGresult *res;
+	char desc[512];
+
+	snprintf(portbuf, sizeof(portbuf), "%d", port);
+	if (pg_exec(coordinator, "BEGIN", 0, NULL, err) != 0)
+		return errbuf_prefix(err, "cannot start a catalog transaction");
+	if (pg_exec(coordinator, lock, 0, NULL, err) != 0)
+		return rollback(coordinator, err);
+	if ((res = txn_query(coordinator, existing, 4, params, err)) == NULL)
+		return -1;
+	if (PQntuples(res) > 0) {
+		bool same = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+
+		*dbid = atoi(PQgetvalue(res, 0, 0));
+		PQclear(res);
+		pg_exec(coordinator, "ROLLBACK", 0, NULL, err);
+		if (same)
+			return 0;
+		return errbuf_set(err, "Standby coordinator already configured (dbid %d)", *dbid);
+	}
+	PQclear(res);
+	if ((res = txn_query(coordinator, insert, 4, params, err)) == NULL)
+		return errbuf_prefix(err, "cannot add the standby coordinator to gp_segment_configuration");
+	*dbid = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	snprintf(desc, sizeof(desc), "gpinitstandby: standby coordinator added on %s:%d %s", address,
+		 port, datadir);
+	if (history_line(coordinator, *dbid, desc, err) != 0)
+		return rollback(coordinator, err);
+	if (pg_exec(coordinator, "COMMIT", 0, NULL, err) != 0)
+		return errbuf_prefix(err, "cannot commit the catalog transaction");
+	return 0;
+}
+
+int catalog_remove_standby(PGconn *coordinator, int dbid, bool *removed, struct errbuf *err)
+{
+	static const char del[] = "DELETE FROM gp_segment_configuration"
+				  " WHERE dbid = $1::smallint AND content = -1 AND role = 'm'";
+	char d[16];
+	const char *params[1] = { d };
+	PGresult *res;
+	char msg[512];
+
+	*removed = false;
+	snprintf(d, sizeof(d), "%d", dbid);
+	if (pg_exec(coordinator, "BEGIN", 0, NULL, err) != 0)
+		return errbuf_prefix(err, "cannot start a catalog transaction");
+	res = PQexecParams(coordinator, del, 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		errbuf_set(err, "cannot remove the standby coordinator (dbid %d) from "
+				"gp_segment_configuration: %s",
+			   dbid, pg_errmsg(coordinator, msg, sizeof(msg)));
+		PQclear(res);
+		return rollback(coordinator, err);
+	}
+	*removed = strcmp(PQcmdTuples(res), "0") != 0;
+	PQclear(res);
+	if (*removed) {
+		snprintf(msg, sizeof(msg), "gpinitstandby: standby coordinator dbid %d removed", dbid);
+		if (history_line(coordinator, dbid, msg, err) != 0)
+			return rollback(coordinator, err);
+	}
+	if (pg_exec(coordinator, "COMMIT", 0, NULL, err) != 0)
+		return errbuf_prefix(err, "cannot commit the catalog transaction");
+	return 0;
+}
+
+int catalog_activate_standby(PGconn *coordinator, int dbid, bool *changed, struct errbuf *err)
+{
+	static const char row[] = "SELECT role, preferred_role FROM gp_segment_configuration"
+				  " WHERE dbid = $1::smallint AND content = -1";
+	static const char del[] = "DELETE FROM gp_segment_configuration"
+				  " WHERE content = -1 AND dbid <> $1::smallint";
+	static const char upd[] = "UPDATE gp_segment_configuration SET role = 'p', preferred_role = 'p'"
+				  " WHERE dbid = $1::smallint AND content = -1";
+	char d[16];
+	const char *params[1] = { d };
+	PGresult *res;
+	int others;
+
+	*changed = false;
+	snprintf(d, sizeof(d), "%d", dbid);
+	if (pg_exec(coordinator, "BEGIN", 0, NULL, err) != 0)
+		return errbuf_prefix(err, "cannot start a catalog transaction");
+	if (pg_exec(coordinator, "LOCK TABLE gp_segment_configuration IN EXCLUSIVE MODE", 0, NULL,
+		    err) != 0)
+		return rollback(coordinator, err);
+	if ((res = txn_query(coordinator, row, 1, params, err)) == NULL)
+		return -1;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		errbuf_set(err, "gp_segment_configuration has no content -1 row with dbid %d: this "
+				"directory is not the catalog's standby coordinator", dbid);
+		return rollback(coordinator, err);
+	}
+	*changed = PQgetvalue(res, 0, 0)[0] != ROLE_PRIMARY || PQgetvalue(res, 0, 1)[0] != ROLE_PRIMARY;
+	PQclear(res);
+	if ((res = txn_query(coordinator, "SELECT count(*) FROM gp_segment_configuration WHERE "
+					  "content = -1 AND dbid <> $1::smallint", 1, params, err)) == NULL)
+		return -1;
+	others = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (others > 0)
+		*changed = true;
+	if (!*changed)
+		return pg_exec(coordinator, "ROLLBACK", 0, NULL, err);
+	if (pg_exec(coordinator, del, 1, params, err) != 0 ||
+	    pg_exec(coordinator, upd, 1, params, err) != 0 ||
+	    history_line(coordinator, dbid, "gpactivatestandby: standby coordinator activated; the "
+					    "old coordinator's row removed", err) != 0)
+		return rollback(coordinator, err);
+	if (pg_exec(coordinator, "COMMIT", 0, NULL, err) != 0)
+		return errbuf_prefix(err, "cannot commit the catalog transaction");
+	return 0;
+}

@@ -7,6 +7,7 @@
 #define SEGRECOVER_CATALOG_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "errbuf.h"
@@ -27,6 +28,9 @@ const struct segment *catalog_by_dbid(const struct catalog *cat, int dbid);
 const struct segment *catalog_acting(const struct catalog *cat, int content, char role);
 /* The other member of the pair; NULL for the coordinator without a standby. */
 const struct segment *catalog_peer(const struct catalog *cat, const struct segment *seg);
+/* The coordinator (content -1, role 'p') and its standby (content -1, role 'm'); NULL if none. */
+const struct segment *catalog_coordinator(const struct catalog *cat);
+const struct segment *catalog_standby(const struct catalog *cat);
 /* Number of contents >= 0 (segments), i.e. highest content + 1. */
 int catalog_ncontents(const struct catalog *cat);
 /* True when at least one content has a mirror. */
@@ -60,5 +64,27 @@ struct catalog_change {
 /* Apply all changes in one transaction; nothing is changed if any row no longer matches. */
 int catalog_apply(PGconn *coordinator, const struct catalog_change *changes, size_t nchanges,
 		  struct errbuf *err);
+
+/*
+ * The standby coordinator's row, as Greenplum's gp_add_coordinator_standby records it: content
+ * -1, role and preferred role 'm', mode 's', status 'u', the next free dbid; one transaction
+ * with a history line. A row with exactly this host, port and data directory (left by an
+ * earlier, interrupted run) is kept and its dbid returned; any other standby row is refused.
+ */
+int catalog_add_standby(PGconn *coordinator, const char *hostname, const char *address, int port,
+			const char *datadir, int *dbid, struct errbuf *err);
+
+/*
+ * Remove the standby row DBID (content -1, role 'm'), with a history line on the coordinator's
+ * row. *removed tells whether there was one: a row already gone is not an error.
+ */
+int catalog_remove_standby(PGconn *coordinator, int dbid, bool *removed, struct errbuf *err);
+
+/*
+ * On a promoted standby: in one transaction, remove the old coordinator's row (every other
+ * content -1 row) and make row DBID role 'p' and preferred role 'p', keeping its dbid.
+ * *changed is false when the catalog says so already (a second run).
+ */
+int catalog_activate_standby(PGconn *coordinator, int dbid, bool *changed, struct errbuf *err);
 
 #endif

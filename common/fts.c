@@ -460,6 +460,42 @@ out:
 	return verdict;
 }
 
+/*
+ * The standby coordinator is probed and reported, never acted on: activating it is the DBA's
+ * decision (gpactivatestandby), as in Greenplum. It is up when the coordinator's walsender
+ * streams to it or it accepts a connection.
+ */
+static void probe_standby(PGconn *coord, const struct catalog *cat, const struct fts_options *opts,
+			  struct fts_summary *summary)
+{
+	const struct segment *sb = catalog_standby(cat);
+	struct walsender_state ws;
+	struct errbuf err;
+	struct probe pr;
+
+	if (sb == NULL)
+		return;
+	summary->standby = 1;
+	if (walsender_query(coord, &ws, &err) == 0 && ws.present && strcmp(ws.state, "streaming") == 0) {
+		log_debug("standby coordinator " SEG_FMT " streams", SEG_ARGS(sb));
+		return;
+	}
+	probe_instance(sb, opts, opts->retries, &pr);
+	if (pr.alive) {
+		log_warning("standby coordinator " SEG_FMT " runs but does not stream from the "
+			    "coordinator; see its log",
+			    SEG_ARGS(sb));
+		probe_done(&pr);
+		return;
+	}
+	summary->standby_down = 1;
+	log_warning("standby coordinator " SEG_FMT " is down (%s). The probe never activates it: "
+		    "start it with gpinitstandby -n, or, if the coordinator is lost, activate it "
+		    "with gpactivatestandby on its host",
+		    SEG_ARGS(sb), pr.err.msg);
+	probe_done(&pr);
+}
+
 int fts_probe_all(PGconn *coord, const struct fts_options *opts, struct fts_summary *summary,
 		  struct errbuf *err)
 {
@@ -505,6 +541,7 @@ int fts_probe_all(PGconn *coord, const struct fts_options *opts, struct fts_summ
 		}
 		log_debug("content %d: %s", c, fts_verdict_name(v));
 	}
+	probe_standby(coord, &cat, opts, summary);
 	catalog_free(&cat);
 	return 0;
 }

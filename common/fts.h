@@ -43,6 +43,8 @@ struct fts_summary {
 	int changes;
 	int double_faults;
 	int errors;
+	int standby;      /* a standby coordinator is configured */
+	int standby_down; /* and the probe found it down (reported, never acted on) */
 };
 
 /* How an instance answered the probe. */

@@ -124,3 +124,36 @@ int slot_ensure(PGconn *primary, bool recreate, struct errbuf *err)
 	return errbuf_set(err, "replication slot %s stays in use by a walsender that does not end",
 			  REPLICATION_SLOT);
 }
+
+int slot_drop(PGconn *primary, bool *dropped, struct errbuf *err)
+{
+	static const char find[] = "SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1";
+	const char *params[1] = { REPLICATION_SLOT };
+	PGresult *res;
+
+	*dropped = false;
+	for (int attempt = 0; attempt < 20; attempt++) {
+		res = pg_query(primary, find, 1, params, err);
+		if (res == NULL)
+			return errbuf_prefix(err, "cannot look up replication slot %s", REPLICATION_SLOT);
+		if (PQntuples(res) == 0) {
+			PQclear(res);
+			return 0;
+		}
+		if (!PQgetisnull(res, 0, 0)) {
+			const char *pid[1] = { PQgetvalue(res, 0, 0) };
+
+			pg_exec(primary, "SELECT pg_terminate_backend($1::int)", 1, pid, err);
+			PQclear(res);
+			usleep(100 * 1000);
+			continue;
+		}
+		PQclear(res);
+		if (pg_exec(primary, "SELECT pg_drop_replication_slot($1)", 1, params, err) != 0)
+			return errbuf_prefix(err, "cannot drop replication slot %s", REPLICATION_SLOT);
+		*dropped = true;
+		return 0;
+	}
+	return errbuf_set(err, "replication slot %s stays in use by a walsender that does not end",
+			  REPLICATION_SLOT);
+}

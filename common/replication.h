@@ -39,4 +39,7 @@ int syncrep_is_on(PGconn *primary, bool *on, struct errbuf *err);
  */
 int slot_ensure(PGconn *primary, bool recreate, struct errbuf *err);
 
+/* Drop the slot if it exists (ending a walsender that still holds it); *dropped says if it did. */
+int slot_drop(PGconn *primary, bool *dropped, struct errbuf *err);
+
 #endif

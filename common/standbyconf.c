@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libpq-fe.h>
+
 #include "fsutil.h"
 #include "xalloc.h"
 
@@ -182,4 +184,87 @@ int standby_write_settings(const char *datadir, const struct standby_settings *s
 int conf_set_port(const char *datadir, int port, struct errbuf *err)
 {
 	return rewrite_file(datadir, "postgresql.conf", true, render_port, &port, err);
+}
+
+char *standby_conninfo_of(const char *text)
+{
+	static const char *const names[] = { "primary_conninfo", NULL };
+	char *found = NULL;
+	const char *p = text;
+
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t) (nl - p) : strlen(p);
+		const char *q = memchr(p, '\'', len);
+
+		if (line_sets(p, len, names) && q != NULL) {
+			struct strbuf v = STRBUF_INIT;
+			const char *end = p + len;
+
+			/* a GUC string: '...' with '' (or \') standing for a quote */
+			strbuf_init(&v, len);
+			for (q++; q < end; q++) {
+				if ((*q == '\'' && q + 1 < end && q[1] == '\'') ||
+				    (*q == '\\' && q + 1 < end)) {
+					strbuf_addch(&v, q[1]);
+					q++;
+				} else if (*q == '\'') {
+					break;
+				} else {
+					strbuf_addch(&v, *q);
+				}
+			}
+			free(found);
+			found = strbuf_detach(&v, NULL);
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	return found;
+}
+
+int standby_read_primary(const char *datadir, char *host, size_t host_len, int *port,
+			 struct errbuf *err)
+{
+	char *path = path_join(datadir, "postgresql.auto.conf"), *text = NULL, *ci = NULL;
+	PQconninfoOption *opts = NULL;
+	char *perr = NULL;
+	size_t len;
+	int rc = -1;
+
+	host[0] = '\0';
+	*port = 5432;
+	if (read_small_file(path, &text, &len, err) != 0)
+		goto out;
+	ci = standby_conninfo_of(text);
+	if (ci == NULL || ci[0] == '\0') {
+		errbuf_set(err, "%s sets no primary_conninfo: the standby does not say which "
+				"coordinator it follows", path);
+		goto out;
+	}
+	opts = PQconninfoParse(ci, &perr);
+	if (opts == NULL) {
+		errbuf_set(err, "%s: primary_conninfo cannot be parsed: %s", path,
+			   perr ? perr : "out of memory");
+		goto out;
+	}
+	for (PQconninfoOption *o = opts; o->keyword; o++) {
+		if (o->val == NULL)
+			continue;
+		if (strcmp(o->keyword, "host") == 0 || (strcmp(o->keyword, "hostaddr") == 0 && !host[0]))
+			snprintf(host, host_len, "%s", o->val);
+		else if (strcmp(o->keyword, "port") == 0)
+			*port = atoi(o->val);
+	}
+	if (host[0] == '\0') {
+		errbuf_set(err, "%s: primary_conninfo names no host", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	PQconninfoFree(opts);
+	PQfreemem(perr);
+	free(ci);
+	free(text);
+	free(path);
+	return rc;
 }

@@ -29,6 +29,16 @@ int standby_write_settings(const char *datadir, const struct standby_settings *s
 /* Set "port = N" in postgresql.conf (every active port line replaced, or one appended). Durable. */
 int conf_set_port(const char *datadir, int port, struct errbuf *err);
 
+/*
+ * Where a standby streams from: host and port of the primary_conninfo in DATADIR's
+ * postgresql.auto.conf (the last setting wins, as for the server). Fails, saying so, when
+ * there is none or it names no host.
+ */
+int standby_read_primary(const char *datadir, char *host, size_t host_len, int *port,
+			 struct errbuf *err);
+/* Pure helper for tests: primary_conninfo's value out of a postgresql.auto.conf text (malloc'd), or NULL. */
+char *standby_conninfo_of(const char *auto_conf_text);
+
 /* Pure helper for tests: the new postgresql.auto.conf text for OLD_TEXT. */
 void standby_render_auto_conf(struct strbuf *out, const char *old_text,
 			      const struct standby_settings *s);

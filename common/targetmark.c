@@ -73,3 +73,17 @@ bool targetmark_is_own_file(const char *name)
 {
 	return strcmp(name, TARGET_LOCK_FILE) == 0 || strcmp(name, TARGET_MARK_FILE) == 0;
 }
+
+bool targetmark_is_coordinator_file(const char *rel)
+{
+	static const char *const names[] = { "gprecoverseg.lock", "gpfts.lock", "gpinitstandby.lock",
+					     STANDBY_JOURNAL_FILE };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t n = strlen(names[i]);
+
+		if (strncmp(rel, names[i], n) == 0 && (rel[n] == '\0' || rel[n] == '/'))
+			return true;
+	}
+	return false;
+}

@@ -34,6 +34,17 @@ void targetmark_read(const char *datadir, struct target_mark *mark);
 /* Remove the marker durably; a missing one is fine. */
 int targetmark_remove(const char *datadir, struct errbuf *err);
 
+/* gpinitstandby's journal, in the coordinator's data directory (see recover/gpinitstandby). */
+#define STANDBY_JOURNAL_FILE "segrecover.gpinitstandby"
+
+/*
+ * Is REL (a path relative to a data directory) one of the coordinator's own files of
+ * segrecover's commands — a command's lock directory (gprecoverseg.lock, gpfts.lock,
+ * gpinitstandby.lock) or the journal above — or below one? They belong to the coordinator
+ * that holds them, never to a copy of it (its standby).
+ */
+bool targetmark_is_coordinator_file(const char *rel);
+
 /* Is NAME (a top-level entry of a data directory) one of the files above? Never copied. */
 bool targetmark_is_own_file(const char *name);
 

@@ -202,6 +202,7 @@ static void handle_agent_line(struct run_row *r, const char *line)
 	case AGENT_STARTED:
 	case AGENT_HBA:
 	case AGENT_ESTIMATE:
+	case AGENT_REMOVED:
 		/* replies of the other verbs: not expected from a recovery */
 		log_debug("dbid %d: %s", r->plan->target.dbid, line);
 		break;

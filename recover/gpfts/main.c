@@ -91,8 +91,10 @@ static int probe_once(const char *datadir, const struct fts_options *opts)
 		log_error("%s", err.msg);
 		return EXIT_USAGE;
 	}
-	log_info("probed %d content(s): %d change(s), %d double fault(s), %d error(s)",
-		 summary.contents, summary.changes, summary.double_faults, summary.errors);
+	log_info("probed %d content(s): %d change(s), %d double fault(s), %d error(s)%s",
+		 summary.contents, summary.changes, summary.double_faults, summary.errors,
+		 !summary.standby ? "" : summary.standby_down ? "; the standby coordinator is down"
+							      : "; the standby coordinator is up");
 	return summary.double_faults || summary.errors ? EXIT_FAILED : EXIT_OK;
 }
 

@@ -21,7 +21,9 @@ static void usage(void)
 	       "  gpsegrecovery stop --dbid N --target-datadir DIR\n"
 	       "  gpsegrecovery start --dbid N --target-datadir DIR [--start-timeout SECS]\n"
 	       "  gpsegrecovery update-hba --dbid N --hba-file FILE --hba-entries TEXT\n"
-	       "  gpsegrecovery helper --type NAME --source-datadir DIR [--helper-arg ARG]...\n\n"
+	       "  gpsegrecovery helper --type NAME --source-datadir DIR [--helper-arg ARG]...\n"
+	       "  gpsegrecovery remove --dbid N --target-datadir DIR --target-port PORT\n"
+	       "                [--protect ...]...\n\n"
 	       "Verbs:\n"
 	       "  recover     rebuild one instance on this host as a mirror of its source\n"
 	       "  estimate    how many bytes recover would move, changing nothing\n"
@@ -29,7 +31,10 @@ static void usage(void)
 	       "  start       start the instance as it is configured\n"
 	       "  update-hba  add the missing pg_hba.conf entries (one a line) to FILE on this host\n"
 	       "  helper      a strategy's helper next to the source data (started by the strategy\n"
-	       "              on the target's host; it speaks the strategy's own stream on stdio)\n\n"
+	       "              on the target's host; it speaks the strategy's own stream on stdio)\n"
+	       "  remove      stop the instance listening on PORT in DIR, then remove DIR (a data\n"
+	       "              directory, an unfinished copy of ours, or an empty one), after the\n"
+	       "              same guard as recover (gpinitstandby -r)\n\n"
 	       "Options of recover:\n"
 	       "  --type NAME            strategy: full, incremental, or a plugin name or path\n"
 	       "  --target-address ADDR  address the recovered server listens on (default localhost)\n"
@@ -54,7 +59,7 @@ static void usage(void)
 	       "  -v, --verbose          debug output\n"
 	       "  -h, --help             this help\n\n"
 	       "Output: typed lines on stdout ('@phase', '@progress', '@note', '@done', '@stopped',\n"
-	       "'@started', '@hba', '@error'); logs on stderr and in the log file.\n"
+	       "'@started', '@hba', '@removed', '@error'); logs on stderr and in the log file.\n"
 	       "Exit status: 0 done; 1 failed (see the @error line); 2 bad usage; 143 stopped.\n");
 }
 
@@ -70,6 +75,7 @@ static int parse_verb(const char *word, enum agent_verb *verb)
 		{ AGENT_VERB_START, VERB_START },
 		{ AGENT_VERB_UPDATE_HBA, VERB_UPDATE_HBA },
 		{ AGENT_VERB_HELPER, VERB_HELPER },
+		{ AGENT_VERB_REMOVE, VERB_REMOVE },
 	};
 
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
@@ -95,12 +101,15 @@ static int check_verb_args(struct agent_args *a)
 		return EXIT_OK;
 	case VERB_STOP:
 	case VERB_START:
+	case VERB_REMOVE:
 		if (!a->target_datadir)
 			return cli_usage_error(program, "%s needs --target-datadir",
-					       a->verb == VERB_STOP ? "stop" : "start");
+					       a->verb == VERB_STOP ? "stop" :
+					       a->verb == VERB_START ? "start" : "remove");
 		/* pg_ctl hands the directory to /bin/sh: the same text rules as a recovery's target. */
 		if (guard_path_text("--target-datadir", a->target_datadir, &err) != 0)
 			return cli_usage_error(program, "%s", err.msg);
+		a->guard.this_address = a->target_address;
 		return EXIT_OK;
 	case VERB_HELPER:
 		if (!a->type || !a->source_datadir || a->source_datadir[0] != '/')
@@ -164,7 +173,7 @@ int agent_parse_args(int argc, char **argv, struct agent_args *a)
 	}
 	if (argc < 2 || argv[1][0] == '-' || parse_verb(argv[1], &a->verb) != 0)
 		return cli_usage_error(program, "the first argument names a verb: recover, estimate, "
-						"stop, start, update-hba or helper");
+						"stop, start, update-hba, helper or remove");
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "l:vh", longopts, NULL)) != -1) {
 		bool ok = true;

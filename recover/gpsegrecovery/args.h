@@ -7,7 +7,8 @@
 #include "log.h"
 #include "targetguard.h"
 
-enum agent_verb { VERB_RECOVER, VERB_ESTIMATE, VERB_STOP, VERB_START, VERB_UPDATE_HBA, VERB_HELPER };
+enum agent_verb { VERB_RECOVER, VERB_ESTIMATE, VERB_STOP, VERB_START, VERB_UPDATE_HBA, VERB_HELPER,
+		  VERB_REMOVE };
 
 #define AGENT_MAX_HELPER_ARGS 32
 

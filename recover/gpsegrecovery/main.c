@@ -92,6 +92,9 @@ int main(int argc, char **argv)
 	case VERB_UPDATE_HBA:
 		rc = agent_update_hba(&a);
 		break;
+	case VERB_REMOVE:
+		rc = agent_remove(&a);
+		break;
 	}
 	guard_free(&a.guard);
 	log_close();

@@ -170,7 +170,7 @@ static bool view_probes(const struct options *o, const struct catalog *cat)
 	if (o->quick || o->view == VIEW_CONFIG || o->view == VIEW_QUICK)
 		return false;
 	if (o->view == VIEW_STANDBY)
-		return state_standby(cat) != NULL;
+		return catalog_standby(cat) != NULL;
 	return true;
 }
 

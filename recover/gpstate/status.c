@@ -131,14 +131,6 @@ void state_warn_cluster_down(const struct state_view *v)
 	log_warning("*****************************************************");
 }
 
-const struct segment *state_standby(const struct catalog *cat)
-{
-	for (size_t i = 0; i < cat->nsegs; i++)
-		if (cat->segs[i].content == COORDINATOR_CONTENT && cat->segs[i].role == ROLE_MIRROR)
-			return &cat->segs[i];
-	return NULL;
-}
-
 const char *state_standby_text(const struct state_view *v, const struct segment *standby,
 			       bool *warn, char *buf, size_t len)
 {

@@ -10,7 +10,7 @@
 
 void state_standby_summary(const struct state_view *v, struct state_table *t)
 {
-	const struct segment *standby = state_standby(v->cat);
+	const struct segment *standby = catalog_standby(v->cat);
 	char buf[1024];
 	bool warn;
 	const char *text;
@@ -172,8 +172,12 @@ int state_show_quick(const struct state_view *v)
 
 static void show_coordinator_replication(const struct state_view *v)
 {
-	static const char sql[] = "SELECT state, sync_state, sent_lsn, flush_lsn, replay_lsn "
-				  "FROM pg_stat_replication ORDER BY backend_start";
+	static const char sql[] =
+		"SELECT state, sync_state, sent_lsn, flush_lsn, replay_lsn,"
+		" pg_wal_lsn_diff(pg_current_wal_lsn(), flush_lsn)::bigint,"
+		" pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint,"
+		" coalesce(replay_lag::text, '0')"
+		" FROM pg_stat_replication ORDER BY backend_start";
 	struct errbuf err;
 	PGresult *res;
 
@@ -190,6 +194,9 @@ static void show_coordinator_replication(const struct state_view *v)
 		log_info("-Sent Location: %s", PQgetvalue(res, 0, 2));
 		log_info("-Flush Location: %s", PQgetvalue(res, 0, 3));
 		log_info("-Replay Location: %s", PQgetvalue(res, 0, 4));
+		log_info("-Flush lag (bytes): %s", PQgetvalue(res, 0, 5));
+		log_info("-Replay lag (bytes): %s", PQgetvalue(res, 0, 6));
+		log_info("-Replay lag (time): %s", PQgetvalue(res, 0, 7));
 	} else if (PQntuples(res) > 1) {
 		log_warning("pg_stat_replication shows more than 1 row.");
 	} else {
@@ -201,7 +208,7 @@ static void show_coordinator_replication(const struct state_view *v)
 
 int state_show_standby(const struct state_view *v)
 {
-	const struct segment *standby = state_standby(v->cat);
+	const struct segment *standby = catalog_standby(v->cat);
 	const struct instance_probe *p;
 	struct state_table t;
 	int rc = 0;

@@ -79,8 +79,6 @@ bool state_pair_unsynced(const struct state_view *v, const struct segment *prima
 bool state_cluster_probably_down(const struct state_view *v);
 void state_warn_cluster_down(const struct state_view *v);
 
-/* The standby coordinator (content -1, role m); NULL when none is configured. */
-const struct segment *state_standby(const struct catalog *cat);
 /* The standby's state for the summary: "Standby host passive", or why not (*warn). */
 const char *state_standby_text(const struct state_view *v, const struct segment *standby,
 			       bool *warn, char *buf, size_t len);

@@ -65,6 +65,8 @@ int agentproto_parse(const char *line, struct agent_line *out)
 		out->kind = AGENT_HBA;
 	else if (strncmp(line, "@estimate ", 10) == 0)
 		out->kind = AGENT_ESTIMATE;
+	else if (strncmp(line, "@removed ", 9) == 0)
+		out->kind = AGENT_REMOVED;
 	else
 		return -1;
 	if (uint_field(line, "dbid", &dbid) != 0)
@@ -99,7 +101,9 @@ int agentproto_parse(const char *line, struct agent_line *out)
 	}
 	case AGENT_STARTED:
 	case AGENT_HBA:
-		if (field(line, out->kind == AGENT_STARTED ? "already" : "changed", buf, sizeof(buf)) != 0 ||
+	case AGENT_REMOVED:
+		if (field(line, out->kind == AGENT_STARTED ? "already" :
+				out->kind == AGENT_HBA ? "changed" : "existed", buf, sizeof(buf)) != 0 ||
 		    (strcmp(buf, "yes") != 0 && strcmp(buf, "no") != 0))
 			return -1;
 		out->flag = strcmp(buf, "yes") == 0;
@@ -181,6 +185,12 @@ void agentproto_started(FILE *out, int dbid, bool already_running)
 void agentproto_hba(FILE *out, int dbid, bool changed)
 {
 	fprintf(out, "@hba dbid=%d changed=%s\n", dbid, changed ? "yes" : "no");
+	fflush(out);
+}
+
+void agentproto_removed(FILE *out, int dbid, bool existed)
+{
+	fprintf(out, "@removed dbid=%d existed=%s\n", dbid, existed ? "yes" : "no");
 	fflush(out);
 }
 

@@ -11,6 +11,7 @@
  *   @started dbid=3 already=no                           (verb start)
  *   @hba dbid=3 changed=yes                              (verb update-hba)
  *   @estimate dbid=3 bytes=1651000000                    (verb estimate: what recover would move)
+ *   @removed dbid=9 existed=yes                          (verb remove: the directory is gone)
  * Any other line is ordinary output.
  */
 #ifndef SEGRECOVER_AGENTPROTO_H
@@ -30,6 +31,7 @@ enum agent_kind {
 	AGENT_STARTED,
 	AGENT_HBA,
 	AGENT_ESTIMATE,
+	AGENT_REMOVED,
 };
 
 struct agent_line {
@@ -42,7 +44,8 @@ struct agent_line {
 	double seconds;  /* done: wall time */
 	uint64_t lsn;    /* stopped: where the instance's WAL ends */
 	unsigned timeline; /* stopped: on this timeline */
-	bool flag;       /* started: it was running already; hba: the file changed */
+	bool flag;       /* started: it was running already; hba: the file changed;
+			    removed: there was a directory to remove */
 	char remedy[16]; /* error: "retry" (fix the cause, run it again) or "rebuild" (a full copy) */
 	char msg[1536];  /* error or note message */
 };
@@ -57,6 +60,7 @@ int agentproto_parse(const char *line, struct agent_line *out);
 #define AGENT_VERB_UPDATE_HBA "update-hba" /* add missing pg_hba.conf lines */
 #define AGENT_VERB_ESTIMATE "estimate"     /* what a recover would move, changing nothing */
 #define AGENT_VERB_HELPER "helper"         /* a strategy's helper next to the source data */
+#define AGENT_VERB_REMOVE "remove"         /* stop an instance and remove its data directory */
 
 /* gpsegrecovery lives next to gprecoverseg, on every host (Greenplum's GPHOME convention). */
 char *agentproto_agent_path(void);
@@ -72,5 +76,6 @@ void agentproto_stopped(FILE *out, int dbid, uint64_t end_lsn, unsigned timeline
 void agentproto_started(FILE *out, int dbid, bool already_running);
 void agentproto_hba(FILE *out, int dbid, bool changed);
 void agentproto_estimate(FILE *out, int dbid, uint64_t bytes);
+void agentproto_removed(FILE *out, int dbid, bool existed);
 
 #endif

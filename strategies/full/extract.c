@@ -203,6 +203,12 @@ static int policy(struct extract *x, struct archive_entry *e, const char *rel, e
 			*act = ACT_SKIP;
 			return 0;
 		}
+		if (targetmark_is_coordinator_file(rel)) {
+			say(x, LOG_INFO, "archive %s: member %s not written: it belongs to the source "
+					 "coordinator", x->o->archive, rel);
+			*act = ACT_SKIP;
+			return 0;
+		}
 		if (strcmp(rel, "standby.signal") == 0 || strcmp(rel, "recovery.signal") == 0) {
 			say(x, LOG_INFO, "archive %s: member %s not written: a mirror gets its own signal "
 					 "file", x->o->archive, rel);
