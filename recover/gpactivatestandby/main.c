@@ -72,7 +72,11 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
 	memset(o, 0, sizeof(*o));
 	o->verbosity = LOG_NORMAL;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:faql:hv?D", longopts, NULL)) != -1) {
+	for (;;) {
+		optopt = 0;
+		c = getopt_long(argc, argv, ":d:faql:hvD", longopts, NULL);
+		if (c == -1)
+			break;
 		switch (c) {
 		case 'd':
 			o->datadir = optarg;

@@ -63,7 +63,11 @@ int initstandby_parse_options(int argc, char **argv, struct initstandby_options 
 	o->verbosity = LOG_NORMAL;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":s:P:S:nrqDl:M:av?h", longopts, NULL)) != -1) {
+	for (;;) {
+		optopt = 0;
+		c = getopt_long(argc, argv, ":s:P:S:nrqDl:M:avh", longopts, NULL);
+		if (c == -1)
+			break;
 		switch (c) {
 		case 's':
 			o->standby_host = optarg;

@@ -30,6 +30,12 @@ check_fails "a missing parent directory" 2 "Parent directory $CLUSTER/nothere do
 check_fails "-n with no standby configured" 2 "Cannot use -n option when standby coordinator has not yet been configured" gpinitstandby -n -a
 check_fails "-r with no standby configured" 2 "no standby located" gpinitstandby -r -a
 check_fails "a path pg_ctl's shell would read" 2 'must not contain|may not contain|refused|character' gpinitstandby -s 127.0.0.1 -P "$SB_PORT" -S "$CLUSTER/standby/a\$b" -a
+check "gpinitstandby -? prints the help" gpinitstandby -?
+output_has "the help names -s" "--standby-host"
+check "gpactivatestandby -? prints the help" gpactivatestandby -?
+check_fails "gpactivatestandby: an unknown option" 2 "no such option: -x" gpactivatestandby -x
+check_fails "gpactivatestandby: no directory at all" 2 "no standby data directory" env -u COORDINATOR_DATA_DIRECTORY -u MASTER_DATA_DIRECTORY gpactivatestandby -a
+check_fails "gpactivatestandby: not a data directory" 2 "is not a PostgreSQL data directory" gpactivatestandby -a -d "$CLUSTER/standby"
 is_eq "bad input changed nothing in the catalog" "0" "$(standby_rows)"
 is_eq "bad input left no journal" "no" "$([ -e "$JOURNAL" ] && echo yes || echo no)"
 
@@ -70,6 +76,22 @@ is_eq "-r: no standby row" "0" "$(standby_rows)"
 is_eq "-r: the directory is gone" "no" "$([ -e "$SB_DIR" ] && echo yes || echo no)"
 is_eq "-r: the slot is dropped" "0" "$(slots)"
 is_eq "-r: the coordinator is untouched" "t" "$(catalog "SELECT count(*) = 1 FROM gp_segment_configuration WHERE content = -1 AND role = 'p'")"
+
+# --- hostile: a journal that points -r at another instance's directory ------------------------
+p0=$(acting p 0)
+P0_DIR=$(seg datadir "$p0") P0_PORT=$(seg port "$p0")
+for victim in "$P0_DIR|$SB_PORT" "$COORDINATOR_DATA_DIRECTORY|$PGPORT" "$P0_DIR|$P0_PORT"; do
+	vdir=${victim%|*} vport=${victim#*|}
+	printf 'action=remove\nhostname=127.0.0.1\naddress=127.0.0.1\nport=%s\ndatadir=%s\ndbid=99\nstep=catalog\nstep_done=1\n' "$vport" "$vdir" | as_admin tee "$JOURNAL" >/dev/null
+	check_fails "a journal naming $vdir (port $vport): -r refuses it" 2 "belongs to|dbid [0-9]+|not stopped" gpinitstandby -r -a
+	is_eq "$vdir is untouched and its server runs" "yes yes" "$([ -f "$vdir/PG_VERSION" ] && echo yes) $(pg_isready -q -h 127.0.0.1 -p "$([ "$vdir" = "$P0_DIR" ] && echo "$P0_PORT" || echo "$PGPORT")" && echo yes)"
+done
+as_admin rm -f "$JOURNAL"
+# The agent's remove verb on a running server that is not the one named: never stopped.
+check_fails "gpsegrecovery remove: a running primary on another port is not stopped" 1 "not stopped, nothing is removed" gpsegrecovery remove --dbid 99 --target-datadir "$P0_DIR" --target-port "$SB_PORT"
+is_eq "that primary still runs" "t" "$(sql "$P0_PORT" "SELECT true")"
+check_fails "gpsegrecovery remove: a directory that is not a data directory is kept" 1 "it is not removed" gpsegrecovery remove --dbid 99 --target-datadir "$CLUSTER/log" --target-port "$SB_PORT"
+is_eq "it is still there" "yes" "$([ -d "$CLUSTER/log" ] && echo yes)"
 
 # kill_at POINT CMD...: run CMD until it stops at the inject point POINT, then kill -9 it (and
 # the agent it runs, if the point is the agent's). Fails the test when the point is not reached.
