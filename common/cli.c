@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,4 +75,17 @@ bool cli_confirm(const char *question)
 	if (fgets(answer, sizeof(answer), stdin) == NULL)
 		return false;
 	return answer[0] == 'y' || answer[0] == 'Y';
+}
+
+bool cli_getopt_help_or_error(int c, char **argv, char *msg, size_t len)
+{
+	if (c == '?' && optopt == '?')
+		return true;
+	if (c == ':')
+		snprintf(msg, len, "option %s requires an argument", argv[optind - 1]);
+	else if (optopt)
+		snprintf(msg, len, "no such option: -%c", optopt);
+	else
+		snprintf(msg, len, "no such option: %s", argv[optind - 1]);
+	return false;
 }

@@ -3,6 +3,7 @@
 #define SEGRECOVER_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "log.h"
 
@@ -20,6 +21,13 @@
  */
 int cli_start(const char *program, int argc, char **argv, const char *logdir,
 	      enum log_verbosity verbosity);
+
+/*
+ * After getopt_long (with a leading ':' in its option string and optopt cleared before each
+ * call) returned '?' or ':': true when it was "-?" (Greenplum's help), else the message for
+ * the bad option, in MSG.
+ */
+bool cli_getopt_help_or_error(int c, char **argv, char *msg, size_t len);
 
 /* Parse a decimal integer option within [min, max]; false (and a message printed) otherwise. */
 bool cli_parse_int(const char *program, const char *option, const char *text, long min, long max,

@@ -8,6 +8,7 @@
 #include "catalog.h"
 #include "fsutil.h"
 #include "pgconn.h"
+#include "pidlock.h"
 #include "xalloc.h"
 
 /* postmaster.pid lines: 1 pid, 2 datadir, 3 start time, 4 port, 5 socket dir, 6 listen address. */
@@ -153,4 +154,28 @@ void coordinator_disconnect(struct coordinator *coord)
 {
 	PQfinish(coord->conn);
 	coord->conn = NULL;
+}
+
+int coordinator_connect_locked(const char *program, const char *datadir_option,
+			       const char *lockname, struct coordinator *coord,
+			       struct pidlock *lock, struct errbuf *err)
+{
+	char *lockdir;
+	int rc;
+
+	if (coordinator_connect(datadir_option, coord, err) != 0)
+		return -1;
+	if (!is_pg_datadir(coord->datadir)) {
+		errbuf_set(err, "the coordinator's data directory \"%s\" is not on this host: run %s "
+				"on the coordinator host",
+			   coord->datadir, program);
+		coordinator_disconnect(coord);
+		return -1;
+	}
+	lockdir = path_join(coord->datadir, lockname);
+	rc = pidlock_acquire(lock, lockdir, program, err);
+	free(lockdir);
+	if (rc != 0)
+		coordinator_disconnect(coord);
+	return rc;
 }

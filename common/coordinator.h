@@ -23,6 +23,17 @@ struct coordinator {
 int coordinator_connect(const char *datadir_option, struct coordinator *coord, struct errbuf *err);
 void coordinator_disconnect(struct coordinator *coord);
 
+/*
+ * For the commands that must run on the coordinator host: connect, refuse a coordinator whose
+ * data directory is not on this host ("run PROGRAM on the coordinator host"), and take the
+ * command's lock directory LOCKNAME inside it (one run at a time; pidlock.h). On failure
+ * nothing is held and err says why.
+ */
+struct pidlock;
+int coordinator_connect_locked(const char *program, const char *datadir_option,
+			       const char *lockname, struct coordinator *coord,
+			       struct pidlock *lock, struct errbuf *err);
+
 /* Parse the port (and socket directory) out of a data directory's postmaster.pid or postgresql.conf. */
 int coordinator_read_location(const char *datadir, int *port, char *socketdir, size_t socketdir_len,
 			      struct errbuf *err);

@@ -90,20 +90,23 @@ int syncrep_set(PGconn *primary, bool on, int timeout_s, struct errbuf *err)
 	}
 }
 
-int slot_ensure(PGconn *primary, bool recreate, struct errbuf *err)
+/*
+ * Does the slot exist? With take_over, a walsender that still holds it is ended first, so that
+ * the slot can be dropped.
+ */
+static int slot_lookup(PGconn *primary, bool take_over, bool *exists, struct errbuf *err)
 {
 	static const char find[] = "SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1";
 	const char *params[1] = { REPLICATION_SLOT };
 	PGresult *res;
-	bool exists;
 
 	for (int attempt = 0; attempt < 20; attempt++) {
 		res = pg_query(primary, find, 1, params, err);
 		if (res == NULL)
 			return errbuf_prefix(err, "cannot look up replication slot %s", REPLICATION_SLOT);
-		exists = PQntuples(res) == 1;
-		if (exists && recreate && !PQgetisnull(res, 0, 0)) {
-			/* An old walsender still holds the slot: end it, then drop the slot. */
+		*exists = PQntuples(res) == 1;
+		if (*exists && take_over && !PQgetisnull(res, 0, 0)) {
+			/* An old walsender still holds the slot: end it, then look again. */
 			const char *pid[1] = { PQgetvalue(res, 0, 0) };
 
 			pg_exec(primary, "SELECT pg_terminate_backend($1::int)", 1, pid, err);
@@ -112,48 +115,47 @@ int slot_ensure(PGconn *primary, bool recreate, struct errbuf *err)
 			continue;
 		}
 		PQclear(res);
-		if (exists && !recreate)
-			return 0;
-		if (exists && pg_exec(primary, "SELECT pg_drop_replication_slot($1)", 1, params, err) != 0)
-			return errbuf_prefix(err, "cannot drop replication slot %s", REPLICATION_SLOT);
-		if (pg_exec(primary, "SELECT pg_create_physical_replication_slot($1, true)", 1, params,
-			    err) != 0)
-			return errbuf_prefix(err, "cannot create replication slot %s", REPLICATION_SLOT);
 		return 0;
 	}
 	return errbuf_set(err, "replication slot %s stays in use by a walsender that does not end",
 			  REPLICATION_SLOT);
 }
 
+static int drop_slot(PGconn *primary, struct errbuf *err)
+{
+	const char *params[1] = { REPLICATION_SLOT };
+
+	if (pg_exec(primary, "SELECT pg_drop_replication_slot($1)", 1, params, err) != 0)
+		return errbuf_prefix(err, "cannot drop replication slot %s", REPLICATION_SLOT);
+	return 0;
+}
+
+int slot_ensure(PGconn *primary, bool recreate, struct errbuf *err)
+{
+	const char *params[1] = { REPLICATION_SLOT };
+	bool exists;
+
+	if (slot_lookup(primary, recreate, &exists, err) != 0)
+		return -1;
+	if (exists && !recreate)
+		return 0;
+	if (exists && drop_slot(primary, err) != 0)
+		return -1;
+	if (pg_exec(primary, "SELECT pg_create_physical_replication_slot($1, true)", 1, params,
+		    err) != 0)
+		return errbuf_prefix(err, "cannot create replication slot %s", REPLICATION_SLOT);
+	return 0;
+}
+
 int slot_drop(PGconn *primary, bool *dropped, struct errbuf *err)
 {
-	static const char find[] = "SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1";
-	const char *params[1] = { REPLICATION_SLOT };
-	PGresult *res;
+	bool exists;
 
 	*dropped = false;
-	for (int attempt = 0; attempt < 20; attempt++) {
-		res = pg_query(primary, find, 1, params, err);
-		if (res == NULL)
-			return errbuf_prefix(err, "cannot look up replication slot %s", REPLICATION_SLOT);
-		if (PQntuples(res) == 0) {
-			PQclear(res);
-			return 0;
-		}
-		if (!PQgetisnull(res, 0, 0)) {
-			const char *pid[1] = { PQgetvalue(res, 0, 0) };
-
-			pg_exec(primary, "SELECT pg_terminate_backend($1::int)", 1, pid, err);
-			PQclear(res);
-			usleep(100 * 1000);
-			continue;
-		}
-		PQclear(res);
-		if (pg_exec(primary, "SELECT pg_drop_replication_slot($1)", 1, params, err) != 0)
-			return errbuf_prefix(err, "cannot drop replication slot %s", REPLICATION_SLOT);
-		*dropped = true;
-		return 0;
-	}
-	return errbuf_set(err, "replication slot %s stays in use by a walsender that does not end",
-			  REPLICATION_SLOT);
+	if (slot_lookup(primary, true, &exists, err) != 0)
+		return -1;
+	if (exists && drop_slot(primary, err) != 0)
+		return -1;
+	*dropped = exists;
+	return 0;
 }

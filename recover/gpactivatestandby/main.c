@@ -103,15 +103,15 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
 			o->version = true;
 			return 0;
 		case '?':
-			if (optopt == '?') {
+		case ':': {
+			char msg[256];
+
+			if (cli_getopt_help_or_error(c, argv, msg, sizeof(msg))) {
 				o->help = true;
 				return 0;
 			}
-			return optopt ? cli_usage_error(program, "no such option: -%c", optopt)
-				      : cli_usage_error(program, "no such option: %s", argv[optind - 1]);
-		case ':':
-			return cli_usage_error(program, "option %s requires an argument",
-					       argv[optind - 1]);
+			return cli_usage_error(program, "%s", msg);
+		}
 		}
 	}
 	if (optind < argc)
@@ -162,13 +162,21 @@ static void read_catalog(PGconn *conn, int port, struct standby_view *sv)
 	catalog_free(&cat);
 }
 
+/*
+ * The standby on this host, through its own socket directory (or localhost): never PGHOST,
+ * which names the coordinator that is gone.
+ */
 static PGconn *connect_standby(const char *datadir, struct errbuf *err)
 {
-	struct coordinator c;
+	char sockdir[1024] = "";
+	int port = 0;
+	struct pgconn_params params = { .dbname = CATALOG_DBNAME };
 
-	if (coordinator_connect(datadir, &c, err) != 0)
+	if (coordinator_read_location(datadir, &port, sockdir, sizeof(sockdir), err) != 0)
 		return NULL;
-	return c.conn;
+	params.host = sockdir[0] ? sockdir : "localhost";
+	params.port = port;
+	return pg_connect(&params, err);
 }
 
 static int wait_checkpoint(PGconn **conn, const char *datadir, struct errbuf *err)

@@ -47,29 +47,14 @@ static int take_lock(const char *datadir_option, struct pidlock *lock)
 {
 	struct coordinator coord;
 	struct errbuf err;
-	char *lockdir;
-	int rc = EXIT_OK;
 
 	errbuf_clear(&err);
-	if (coordinator_connect(datadir_option, &coord, &err) != 0) {
+	if (coordinator_connect_locked(program, datadir_option, "gpfts.lock", &coord, lock, &err) != 0) {
 		log_error("%s", err.msg);
 		return EXIT_USAGE;
 	}
-	if (!is_pg_datadir(coord.datadir)) {
-		log_error("the coordinator's data directory \"%s\" is not on this host: run gpfts on "
-			  "the coordinator host",
-			  coord.datadir);
-		coordinator_disconnect(&coord);
-		return EXIT_USAGE;
-	}
-	lockdir = path_join(coord.datadir, "gpfts.lock");
-	if (pidlock_acquire(lock, lockdir, program, &err) != 0) {
-		log_error("%s", err.msg);
-		rc = EXIT_USAGE;
-	}
-	free(lockdir);
 	coordinator_disconnect(&coord);
-	return rc;
+	return EXIT_OK;
 }
 
 /* One probe of every content; returns the exit code a --once run would have. */

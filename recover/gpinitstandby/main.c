@@ -224,6 +224,23 @@ out:
 	return rc;
 }
 
+/* What every action starts from: the journal (what an earlier run left) and the catalog. */
+static int read_state(struct coordinator *coord, struct standby_journal *j, struct catalog *cat,
+		      bool validate)
+{
+	struct errbuf err;
+
+	errbuf_clear(&err);
+	memset(cat, 0, sizeof(*cat));
+	if (journal_read(coord->datadir, j, &err) != 0 || catalog_load(coord->conn, cat, &err) != 0 ||
+	    (validate && catalog_validate(cat, &err) != 0)) {
+		log_error("%s", err.msg);
+		catalog_free(cat);
+		return -1;
+	}
+	return 0;
+}
+
 static int create(struct coordinator *coord, const struct initstandby_options *o,
 		  const struct step_env *env)
 {
@@ -234,15 +251,8 @@ static int create(struct coordinator *coord, const struct initstandby_options *o
 	int rc = EXIT_OK;
 
 	errbuf_clear(&err);
-	if (journal_read(coord->datadir, &j, &err) != 0) {
-		log_error("%s", err.msg);
+	if (read_state(coord, &j, &cat, true) != 0)
 		return EXIT_USAGE;
-	}
-	if (catalog_load(coord->conn, &cat, &err) != 0 || catalog_validate(&cat, &err) != 0) {
-		log_error("%s", err.msg);
-		catalog_free(&cat);
-		return EXIT_USAGE;
-	}
 	c = catalog_coordinator(&cat);
 	snprintf(want.hostname, sizeof(want.hostname), "%s", o->standby_host);
 	snprintf(want.address, sizeof(want.address), "%s", o->standby_host);
@@ -356,14 +366,8 @@ static int remove_standby(struct coordinator *coord, const struct initstandby_op
 	int rc = EXIT_OK;
 
 	errbuf_clear(&err);
-	if (journal_read(coord->datadir, &j, &err) != 0) {
-		log_error("%s", err.msg);
+	if (read_state(coord, &j, &cat, false) != 0)
 		return EXIT_USAGE;
-	}
-	if (catalog_load(coord->conn, &cat, &err) != 0) {
-		log_error("%s", err.msg);
-		return EXIT_USAGE;
-	}
 	standby = catalog_standby(&cat);
 	if (j.action == JOURNAL_CREATE) {
 		/* Undo an interrupted create: the journal knows where it put things. */
@@ -415,23 +419,16 @@ static int start_standby(struct coordinator *coord, const struct step_env *env)
 	int rc = EXIT_OK;
 
 	errbuf_clear(&err);
-	if (journal_read(coord->datadir, &j, &err) != 0) {
-		log_error("%s", err.msg);
+	if (read_state(coord, &j, &cat, false) != 0)
 		return EXIT_USAGE;
-	}
+	standby = catalog_standby(&cat);
 	if (j.action != JOURNAL_NONE) {
 		char again[1400];
 
 		rerun_command(&j, again, sizeof(again));
 		log_error("An interrupted gpinitstandby is not finished: run '%s' first", again);
-		return EXIT_USAGE;
-	}
-	if (catalog_load(coord->conn, &cat, &err) != 0) {
-		log_error("%s", err.msg);
-		return EXIT_USAGE;
-	}
-	standby = catalog_standby(&cat);
-	if (standby == NULL) {
+		rc = EXIT_USAGE;
+	} else if (standby == NULL) {
 		log_error("Cannot use -n option when standby coordinator has not yet been configured");
 		rc = EXIT_USAGE;
 	} else if (steps_standby_streams(coord->conn)) {
@@ -453,7 +450,6 @@ int main(int argc, char **argv)
 	struct pidlock lock = { 0 };
 	struct step_env env;
 	struct errbuf err;
-	char *lockdir;
 	int rc;
 
 	errbuf_clear(&err);
@@ -473,23 +469,8 @@ int main(int argc, char **argv)
 	rc = cli_start(program, argc, argv, o.logdir, o.verbosity);
 	if (rc != EXIT_OK)
 		return rc;
-	if (coordinator_connect(NULL, &coord, &err) != 0) {
-		log_error("Failed to retrieve configuration information from the coordinator: %s",
-			  err.msg);
-		return EXIT_USAGE;
-	}
-	if (!is_pg_datadir(coord.datadir)) {
-		log_error("the coordinator's data directory \"%s\" is not on this host: run "
-			  "gpinitstandby on the coordinator host",
-			  coord.datadir);
-		coordinator_disconnect(&coord);
-		return EXIT_USAGE;
-	}
-	lockdir = path_join(coord.datadir, "gpinitstandby.lock");
-	if (pidlock_acquire(&lock, lockdir, program, &err) != 0) {
+	if (coordinator_connect_locked(program, NULL, "gpinitstandby.lock", &coord, &lock, &err) != 0) {
 		log_error("%s", err.msg);
-		free(lockdir);
-		coordinator_disconnect(&coord);
 		return EXIT_USAGE;
 	}
 	signal(SIGINT, on_interrupt);
@@ -505,7 +486,6 @@ int main(int argc, char **argv)
 	else
 		rc = start_standby(&coord, &env);
 	pidlock_release(&lock);
-	free(lockdir);
 	coordinator_disconnect(&coord);
 	log_close();
 	return rc;

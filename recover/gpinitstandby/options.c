@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli.h"
+
 void initstandby_usage(void)
 {
 	printf("gpinitstandby: adds, starts or removes the standby coordinator of a segrecover "
@@ -115,15 +117,15 @@ int initstandby_parse_options(int argc, char **argv, struct initstandby_options 
 			o->help = true;
 			return 0;
 		case '?':
-			if (optopt == '?') {
+		case ':': {
+			char msg[256];
+
+			if (cli_getopt_help_or_error(c, argv, msg, sizeof(msg))) {
 				o->help = true;
 				return 0;
 			}
-			if (optopt)
-				return errbuf_set(err, "no such option: -%c", optopt);
-			return errbuf_set(err, "no such option: %s", argv[optind - 1]);
-		case ':':
-			return errbuf_set(err, "option %s requires an argument", argv[optind - 1]);
+			return errbuf_set(err, "%s", msg);
+		}
 		}
 	}
 	if (optind < argc)

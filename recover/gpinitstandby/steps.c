@@ -106,6 +106,20 @@ static void push_protect(struct strvec *av, const struct catalog *cat, int excep
 	}
 }
 
+/* The instance a verb acts on. */
+static void push_target(struct strvec *av, int dbid, const char *datadir, int port,
+			const char *address)
+{
+	strvec_push(av, "--dbid");
+	strvec_pushf(av, "%d", dbid);
+	strvec_push(av, "--target-datadir");
+	strvec_push(av, datadir);
+	strvec_push(av, "--target-port");
+	strvec_pushf(av, "%d", port);
+	strvec_push(av, "--target-address");
+	strvec_push(av, address);
+}
+
 static void push_common(struct strvec *av, const struct step_env *env)
 {
 	if (env->logdir) {
@@ -174,16 +188,9 @@ int steps_copy_standby(const struct step_env *env, const struct catalog *cat,
 	agentcall_init(&c, j->hostname, AGENT_VERB_RECOVER);
 	strvec_push(&c.argv, "--type");
 	strvec_push(&c.argv, "full");
-	strvec_push(&c.argv, "--dbid");
-	strvec_pushf(&c.argv, "%d", j->dbid);
 	strvec_push(&c.argv, "--content");
 	strvec_pushf(&c.argv, "%d", COORDINATOR_CONTENT);
-	strvec_push(&c.argv, "--target-datadir");
-	strvec_push(&c.argv, j->datadir);
-	strvec_push(&c.argv, "--target-port");
-	strvec_pushf(&c.argv, "%d", j->port);
-	strvec_push(&c.argv, "--target-address");
-	strvec_push(&c.argv, j->address);
+	push_target(&c.argv, j->dbid, j->datadir, j->port, j->address);
 	strvec_push(&c.argv, "--source-dbid");
 	strvec_pushf(&c.argv, "%d", coord->dbid);
 	strvec_push(&c.argv, "--source-host");
@@ -229,14 +236,7 @@ int steps_remove_standby_dir(const struct step_env *env, const struct catalog *c
 	int rc;
 
 	agentcall_init(&c, j->hostname, AGENT_VERB_REMOVE);
-	strvec_push(&c.argv, "--dbid");
-	strvec_pushf(&c.argv, "%d", j->dbid);
-	strvec_push(&c.argv, "--target-datadir");
-	strvec_push(&c.argv, j->datadir);
-	strvec_push(&c.argv, "--target-port");
-	strvec_pushf(&c.argv, "%d", j->port);
-	strvec_push(&c.argv, "--target-address");
-	strvec_push(&c.argv, j->address);
+	push_target(&c.argv, j->dbid, j->datadir, j->port, j->address);
 	push_protect(&c.argv, cat, j->dbid);
 	push_common(&c.argv, env);
 	c.on_line = remove_line;
@@ -260,14 +260,7 @@ int steps_start_standby(const struct step_env *env, const struct segment *standb
 	int rc;
 
 	agentcall_init(&c, standby->hostname, AGENT_VERB_START);
-	strvec_push(&c.argv, "--dbid");
-	strvec_pushf(&c.argv, "%d", standby->dbid);
-	strvec_push(&c.argv, "--target-datadir");
-	strvec_push(&c.argv, standby->datadir);
-	strvec_push(&c.argv, "--target-address");
-	strvec_push(&c.argv, standby->address);
-	strvec_push(&c.argv, "--target-port");
-	strvec_pushf(&c.argv, "%d", standby->port);
+	push_target(&c.argv, standby->dbid, standby->datadir, standby->port, standby->address);
 	push_common(&c.argv, env);
 	rc = agentcall_run(&c);
 	if (rc != 0)

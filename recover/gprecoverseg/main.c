@@ -320,7 +320,7 @@ int main(int argc, char **argv)
 	struct coordinator coord;
 	struct pidlock lock = { 0 };
 	struct errbuf err;
-	char *lockdir, *progress_file;
+	char *progress_file;
 	int rc;
 
 	strbuf_init(&warnings, 0);
@@ -347,29 +347,16 @@ int main(int argc, char **argv)
 	for (char *line = strtok(warnings.buf, "\n"); line; line = strtok(NULL, "\n"))
 		log_warning("%s", line);
 	strbuf_release(&warnings);
-	if (coordinator_connect(opts.coordinator_datadir, &coord, &err) != 0) {
+	if (coordinator_connect_locked(program, opts.coordinator_datadir, RECOVERY_LOCK_DIR, &coord,
+				       &lock, &err) != 0) {
 		log_error("%s", err.msg);
-		return EXIT_USAGE;
-	}
-	if (!is_pg_datadir(coord.datadir)) {
-		log_error("the coordinator's data directory \"%s\" is not on this host: run gprecoverseg "
-			  "on the coordinator host",
-			  coord.datadir);
-		coordinator_disconnect(&coord);
-		return EXIT_USAGE;
-	}
-	lockdir = path_join(coord.datadir, RECOVERY_LOCK_DIR);
-	if (pidlock_acquire(&lock, lockdir, program, &err) != 0) {
-		log_error("%s", err.msg);
-		free(lockdir);
-		coordinator_disconnect(&coord);
 		return EXIT_USAGE;
 	}
 	signal(SIGINT, on_interrupt);
 	signal(SIGTERM, on_interrupt);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	progress_file = path_join(lockdir, RECOVERY_PROGRESS_FILE);
+	progress_file = path_join(lock.dir, RECOVERY_PROGRESS_FILE);
 	if (opts.rebalance) {
 		struct rebalance_options ro = rebalance_options_of(&opts);
 
@@ -379,7 +366,6 @@ int main(int argc, char **argv)
 	}
 	free(progress_file);
 	pidlock_release(&lock);
-	free(lockdir);
 	coordinator_disconnect(&coord);
 	log_close();
 	return rc;

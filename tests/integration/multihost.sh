@@ -4,7 +4,8 @@
 # instances rebuilt on the spare host while it stays away (full copies over ssh, tablespaces
 # mapped), every committed row there; an unreachable target host refused before the plan; an
 # in-place incremental and differential recovery through ssh with a tablespace; the rebalance across hosts; an
-# interrupted recovery that leaves no process on the remote host.
+# interrupted recovery that leaves no process on the remote host; the coordinator's standby on
+# another host, the coordinator host lost, the standby activated there.
 . "$(dirname "$0")/lib/testlib.sh"
 
 [ "$(id -u)" = 0 ] || { not_ok "multi-host tests need root (network namespaces)"; t_done; exit 1; }
@@ -168,4 +169,30 @@ is_eq "every row on it" "$(rows "$(acting p 0)")" "$(rows "$c0m")"
 check "host $lost back on the network" "$REPO/scripts/demo-cluster" reconnect --dir "$CLUSTER" "$lost"
 check "gpfts is clean" R cdw "${FTS[@]}"
 check "gpstate -e: all segments are running normally" R cdw gpstate -e
+# --- the coordinator's standby on another host; the coordinator host lost; activation there ---
+check_fails "gpinitstandby: the parent directory must exist on the standby host" 2 "Parent directory /data/nothere does not exist on host sdw4" R cdw gpinitstandby -s sdw4 -S /data/nothere/gpseg-1 -a
+is_eq "  nothing was added to the catalog" "0" "$(catalog "SELECT count(*) FROM gp_segment_configuration WHERE content = -1 AND role = 'm'")"
+check "gpinitstandby -s sdw4 (the coordinator's port and path, over ssh)" R cdw gpinitstandby -s sdw4 -a
+output_has "  the copy is compressed between hosts" "lz4 compression on the source"
+output_has "  Greenplum's success message" "Successfully created standby coordinator on sdw4"
+sb_addr=$(R cdw getent hosts sdw4 | awk '{ print $1 }')
+is_eq "  the coordinator admits the standby's replication by address" "1" "$(R cdw grep -cE "^host replication [^ ]+ $sb_addr/32 trust" /data/coordinator/gpseg-1/pg_hba.conf)"
+is_eq "  the standby streams from the coordinator" "streaming" "$(catalog "SELECT state FROM pg_stat_replication WHERE application_name = 'gp_walreceiver'")"
+check "gpstate -f on cdw" R cdw gpstate -f
+output_has "  the standby is passive" "Standby status += Standby host passive"
+catalog "CREATE TABLE sbt(i int); INSERT INTO sbt SELECT generate_series(1, 3000)" >/dev/null
+want=$(catalog "SELECT count(*) || ':' || sum(i) FROM sbt")
+cport=$(catalog "SELECT port FROM gp_segment_configuration WHERE content = -1 AND role = 'p'")
+wait_until 20 bash -c "[ \"\$('$REPO/scripts/demo-cluster' run --dir '$CLUSTER' sdw4 psql -X -At -h /data/sock -p $cport -d postgres -c 'SELECT count(*) FROM sbt' 2>/dev/null)\" = 3000 ]"
+# The coordinator host is lost: its server dies with it, and nothing reaches the host.
+R cdw pg_ctl -D /data/coordinator/gpseg-1 stop -m immediate >/dev/null 2>&1
+check "host cdw (the coordinator's) off the network" "$REPO/scripts/demo-cluster" isolate --dir "$CLUSTER" cdw
+check_fails "gpactivatestandby on sdw4: activated, with a warning that cdw cannot be asked (exit 1)" 1 "The activation of the standby coordinator has completed successfully" R sdw4 gpactivatestandby -a
+output_has "  the warning names the old coordinator's host" "cannot reach the old coordinator's host"
+is_eq "  every committed row is on the new coordinator" "$want" "$(on sdw4 "$cport" "SELECT count(*) || ':' || sum(i) FROM sbt")"
+is_eq "  its catalog: one content -1 row, on sdw4, p/p" "1 sdw4 p p" "$(on sdw4 "$cport" "SELECT concat_ws(' ', count(*) OVER (), hostname, role, preferred_role) FROM gp_segment_configuration WHERE content = -1")"
+check "gpstate on sdw4 against the new coordinator" R sdw4 env PGHOST="$sb_addr" gpstate
+check "gpfts on sdw4: the segments admit the new coordinator" R sdw4 env PGHOST="$sb_addr" "${FTS[@]}"
+output_has "  every content probed" "probed 3 content\(s\): 0 change\(s\), 0 double fault\(s\), 0 error\(s\)"
+"$REPO/scripts/demo-cluster" reconnect --dir "$CLUSTER" cdw >/dev/null 2>&1
 t_done
