@@ -59,7 +59,10 @@ static void fail_row(struct run_row *r, const char *step, const char *msg)
 	r->t_end = now_seconds();
 	memcpy(r->step, s, sizeof(s));
 	memcpy(r->error, m, sizeof(m));
-	log_error(SEG_FMT ": %s failed: %s", SEG_ARGS(&r->plan->target), s, m);
+	if (strcmp(s, "interrupted") == 0)
+		log_error(SEG_FMT ": %s", SEG_ARGS(&r->plan->target), m);
+	else
+		log_error(SEG_FMT ": %s failed: %s", SEG_ARGS(&r->plan->target), s, m);
 }
 
 /* The agent's command line for a row: VERB, the plan, every other instance. */
@@ -237,7 +240,14 @@ static bool row_finished(void *ctx, size_t i, int status, const char *why)
 			 r->plan->target.dbid, now - r->t_start, (unsigned long long) r->bytes);
 		return false;
 	}
-	if (r->error[0] == '\0' && runner_stopped()) {
+	if (runner_stopped() && d->user_interrupted) {
+		/* Whatever the agent said on its way out, the cause is the user's stop. */
+		snprintf(r->error, sizeof(r->error),
+			 "process was interrupted by the user: gprecoverseg stopped gpsegrecovery on %s "
+			 "during its %s phase",
+			 host_of(r), r->phase[0] ? r->phase : "first");
+		snprintf(r->step, sizeof(r->step), "interrupted");
+	} else if (r->error[0] == '\0' && runner_stopped()) {
 		/* Our own SIGTERM ended it (through ssh: status 255), not a failure of its own. */
 		snprintf(r->error, sizeof(r->error),
 			 "interrupted: gprecoverseg stopped gpsegrecovery on %s during its %s phase",
@@ -316,16 +326,25 @@ static bool dispatch_idle(void *ctx)
 	struct dispatch *d = ctx;
 	bool syncing = false;
 
+	if (!runner_stopped() && d->user_wants_stop && d->user_wants_stop()) {
+		d->user_interrupted = true;
+		runner_stop();
+	}
 	if (runner_stopped() && !d->stop_seen) {
 		d->stop_seen = true;
-		log_warning("interrupted: stopping the running recoveries");
+		log_warning(d->user_interrupted ? "process was interrupted by the user: stopping the "
+						  "running recoveries"
+						: "interrupted: stopping the running recoveries");
 		for (size_t i = 0; i < d->nrows; i++) {
 			struct run_row *r = &d->rows[i];
 
 			if (r->state == RUN_PENDING)
 				fail_row(r, "interrupted",
-					 "gprecoverseg was interrupted before this segment's recovery "
-					 "started");
+					 d->user_interrupted
+						 ? "process was interrupted by the user before this "
+						   "segment's recovery started"
+						 : "gprecoverseg was interrupted before this segment's "
+						   "recovery started");
 			else if (r->state == RUN_SYNCING)
 				fail_row(r, "interrupted",
 					 "gprecoverseg was interrupted while waiting for the mirror to be "

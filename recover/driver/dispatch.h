@@ -63,6 +63,13 @@ struct dispatch {
 	const char *coordinator_datadir;
 	const struct dispatch_options *opts;
 	const char *progress_file; /* recovery_progress.file, or NULL */
+	/*
+	 * Asked about every 200 ms (may be NULL): true when the user has confirmed that the run
+	 * must stop (the first Ctrl-C asks; the command owns the question). The rows still at work
+	 * are then stopped and reported as interrupted by the user.
+	 */
+	bool (*user_wants_stop)(void);
+	bool user_interrupted;     /* set once that happened */
 	struct run_row *rows;
 	size_t nrows;
 	int sync_timeout_s;

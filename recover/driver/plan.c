@@ -146,6 +146,14 @@ static char *hostname_of_address(const struct catalog *cat, char *address)
 	return address;
 }
 
+/* Does LOC name the host of SEG (its address or its hostname, in either field)? */
+static bool names_host_of(const struct recoverconf_location *loc, const struct segment *seg)
+{
+	return strcmp(loc->address, seg->address) == 0 || strcmp(loc->address, seg->hostname) == 0 ||
+	       (loc->hostname && (strcmp(loc->hostname, seg->hostname) == 0 ||
+				  strcmp(loc->hostname, seg->address) == 0));
+}
+
 static int plan_from_file(const struct catalog *cat, const struct plan_options *opts,
 			  const struct recoverconf *conf, struct plan *p, size_t *cap,
 			  struct errbuf *err)
@@ -172,9 +180,13 @@ static int plan_from_file(const struct catalog *cat, const struct plan_options *
 			continue;
 		}
 		target = *failed;
-		target.hostname = e->target.hostname ? e->target.hostname
-						     : hostname_of_address(cat, e->target.address);
-		target.address = e->target.address;
+		if (names_host_of(&e->target, failed)) {
+			/* The same host: the catalog keeps naming it as it does (hostname, address). */
+		} else {
+			target.hostname = e->target.hostname ? e->target.hostname
+							     : hostname_of_address(cat, e->target.address);
+			target.address = e->target.address;
+		}
 		target.port = e->target.port;
 		target.datadir = e->target.datadir;
 		if (check_location_free(cat, p, &target, err) != 0 ||

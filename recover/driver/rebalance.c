@@ -551,7 +551,9 @@ int rebalance_run(struct coordinator *coord, const struct rebalance_options *opt
 		return EXIT_FAILED;
 	}
 	log_warning("This operation will cancel queries that are currently executing.");
-	log_warning("Connections to the database however will not be interrupted.");
+	/* Greenplum says connections survive; here a stopped primary's own sessions do not. */
+	log_warning("Sessions connected directly to the primaries that are stopped are cut off; "
+		    "connections to the coordinator are not interrupted.");
 	if (!opts->yes && !cli_confirm("Continue with segment rebalance procedure")) {
 		log_info("User abort requested, Exiting...");
 		pairs_free(&rb);

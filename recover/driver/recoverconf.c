@@ -77,9 +77,14 @@ static int split_parts(char *s, char **parts, int max)
 }
 
 /* A field that reads as a recovery type: exactly one upper-case ASCII letter. */
+/*
+ * A recovery type field: one capital letter (an unknown one is an error), or Greenplum's
+ * lower-case i, d, f. Any other one-letter lower-case field stays a host name.
+ */
 static bool looks_like_type(const char *field)
 {
-	return field[0] >= 'A' && field[0] <= 'Z' && field[1] == '\0';
+	return field[1] == '\0' && ((field[0] >= 'A' && field[0] <= 'Z') || field[0] == 'i' ||
+				    field[0] == 'd' || field[0] == 'f');
 }
 
 /* Lexical normalisation of an absolute path, like Python's os.path.normpath. */
@@ -221,7 +226,7 @@ static int parse_line(char *text, const char *filename, int line, struct recover
 
 	n1 = split_parts(groups[0], parts1, 6);
 	if (looks_like_type(parts1[0])) {
-		char type = parts1[0][0];
+		char type = (char) toupper((unsigned char) parts1[0][0]);
 
 		if (type != 'I' && type != 'D' && type != 'F')
 			return line_error(err, filename, line,

@@ -12,6 +12,7 @@
 #include "catalog.h"
 #include "cli.h"
 #include "coordinator.h"
+#include "driver/checksums.h"
 #include "driver/dispatch.h"
 #include "driver/hostcheck.h"
 #include "driver/plan.h"
@@ -29,10 +30,43 @@
 
 static const char program[] = "gprecoverseg";
 
+/*
+ * Ctrl-C during the copies asks first (Greenplum 7 does): a stop half way means running the
+ * command again. A second Ctrl-C, or SIGTERM, stops at once. Elsewhere (the rebalance, the
+ * steps before the copies) Ctrl-C stops at once.
+ */
+static volatile sig_atomic_t ask_on_sigint, stop_asked, asking;
+
 static void on_interrupt(int sig)
 {
-	(void) sig;
+	if (sig == SIGINT && ask_on_sigint && !stop_asked && !asking) {
+		stop_asked = 1;
+		return;
+	}
 	dispatch_interrupt();
+}
+
+/* dispatch's question, in the main loop: true when the run must stop. */
+static bool confirm_stop(void)
+{
+	char answer[64];
+	bool stop;
+
+	if (!stop_asked)
+		return false;
+	asking = 1;
+	log_warning("It is not recommended to terminate a recovery procedure midway. However, if you "
+		    "choose to proceed, you will need to run the same gprecoverseg command again to "
+		    "finish the recovery of the segments it stopped.");
+	printf("Continue terminating gprecoverseg Yy|Nn (default=N):\n> ");
+	fflush(stdout);
+	/* No answer to read (end of input, or a second Ctrl-C) is a stop. */
+	stop = fgets(answer, sizeof(answer), stdin) == NULL || answer[0] == 'y' || answer[0] == 'Y';
+	asking = 0;
+	stop_asked = 0;
+	if (!stop)
+		log_info("Continuing the recovery");
+	return stop;
 }
 
 static int write_sample_config(const struct plan *plan, const char *path)
@@ -120,6 +154,23 @@ static struct rebalance_options rebalance_options_of(const struct recoverseg_opt
 	return ro;
 }
 
+/* How many pairs have an acting primary that is not their preferred one (now, in the catalog). */
+static size_t unbalanced_pairs(PGconn *coordinator)
+{
+	struct catalog cat;
+	struct errbuf err;
+	size_t n = 0;
+
+	if (catalog_load(coordinator, &cat, &err) != 0)
+		return 0;
+	for (size_t i = 0; i < cat.nsegs; i++)
+		if (cat.segs[i].content >= 0 && cat.segs[i].role == ROLE_PRIMARY &&
+		    cat.segs[i].preferred_role != ROLE_PRIMARY)
+			n++;
+	catalog_free(&cat);
+	return n;
+}
+
 static int summarize(const struct dispatch *d, const struct recoverseg_options *opts, size_t skipped)
 {
 	size_t failed = 0;
@@ -158,9 +209,16 @@ static int summarize(const struct dispatch *d, const struct recoverseg_options *
 		log_info("********************************");
 		log_info("Segments successfully recovered.");
 		log_info("********************************");
+		size_t unbalanced = unbalanced_pairs(d->coordinator);
+
 		log_info("Recovered mirror segments are up and in sync with their primaries.");
-		log_info("Use 'gpstate -e' to check the cluster, and 'gprecoverseg -r' to return "
-			 "segments to their preferred roles.");
+		log_info("Use 'gpstate -e' to check the cluster.");
+		if (unbalanced > 0)
+			log_info("%zu segment pair(s) are not in their preferred roles: run "
+				 "'gprecoverseg -r' when convenient to rebalance them.",
+				 unbalanced);
+		if (log_file_path())
+			log_info("The log of this run is %s", log_file_path());
 		return EXIT_OK;
 	}
 	bool rebuild_needed = false;
@@ -215,6 +273,8 @@ static int summarize(const struct dispatch *d, const struct recoverseg_options *
 	if (rebuild_needed)
 		log_error("You must run either gprecoverseg --differential or gprecoverseg -F for all "
 			  "incremental failures");
+	if (log_file_path())
+		log_error("The log of this run is %s", log_file_path());
 	log_error("gprecoverseg failed. Please check the output for more details.");
 	return EXIT_FAILED;
 }
@@ -277,6 +337,11 @@ static int recover(struct coordinator *coord, const struct recoverseg_options *o
 		log_info("No segments to recover");
 		goto out;
 	}
+	if (checksums_consistent(coord->conn, &plan, &err) != 0) {
+		log_critical("%s", err.msg);
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	d.coordinator = coord->conn;
 	d.cat = &cat;
 	d.coordinator_datadir = coord->datadir;
@@ -303,8 +368,15 @@ static int recover(struct coordinator *coord, const struct recoverseg_options *o
 		rc = EXIT_FAILED;
 		goto out;
 	}
+	log_info("Initiating segment recovery. Upon completion, will start the successfully "
+		 "recovered segments");
+	d.user_wants_stop = confirm_stop;
+	ask_on_sigint = 1;
 	dispatch_run(&d);
+	ask_on_sigint = 0;
 	rc = summarize(&d, opts, skipped);
+	if (rc == EXIT_FAILED && d.user_interrupted)
+		rc = EXIT_USAGE; /* Greenplum's code for a run the user interrupted */
 out:
 	dispatch_free(&d);
 	plan_free(&plan);
@@ -352,8 +424,16 @@ int main(int argc, char **argv)
 		log_error("%s", err.msg);
 		return EXIT_USAGE;
 	}
-	signal(SIGINT, on_interrupt);
-	signal(SIGTERM, on_interrupt);
+	{
+		/* No SA_RESTART: a second Ctrl-C must end the question's read. */
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_interrupt;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	progress_file = path_join(lock.dir, RECOVERY_PROGRESS_FILE);

@@ -147,4 +147,62 @@ check_fails "an unknown strategy is refused before anything starts (exit 2)" 2 "
 is_eq "and the instance is left as it was" "m d n" "$(seg_state "$m2")"
 check_fails "a strategy name that is not a name is refused (exit 2)" 2 "invalid strategy name" gprecoverseg -a --strategy 'bad name!'
 check "a plain full recovery still works after that" gprecoverseg -F -a
+# --- Greenplum's heap checksum consistency check: a source without checksums is refused -------
+p2=$(acting p 2) m2=$(acting m 2)
+stop_instance "$m2" fast
+check "mirror of content 2 down for the checksum check" "${FTS[@]}"
+P2DIR=$(seg datadir "$p2")
+pg_ctl_admin -D "$P2DIR" stop -m fast -w >/dev/null
+as_admin "$PGBIN/pg_checksums" --disable -D "$P2DIR" >/dev/null
+pg_ctl_admin -D "$P2DIR" -l "$P2DIR/log/startup.log" -w start >/dev/null
+check_fails "a source whose checksums differ from the coordinator's is refused (exit 2)" 2 "Heap checksum setting differences reported on segments: dbid $p2 .*data_checksums off, the coordinator's on" gprecoverseg -a
+is_eq "  nothing was done: the mirror is still down" "m d n" "$(seg_state "$m2")"
+pg_ctl_admin -D "$P2DIR" stop -m fast -w >/dev/null
+as_admin "$PGBIN/pg_checksums" --enable -D "$P2DIR" >/dev/null
+pg_ctl_admin -D "$P2DIR" -l "$P2DIR/log/startup.log" -w start >/dev/null
+check "with the setting repaired, the recovery runs" gprecoverseg -a
+output_has "  Greenplum's consistency message" "Heap checksum setting is consistent between coordinator and the segments that are candidates for recoverseg"
+output_has "  Greenplum's message before the copies" "Initiating segment recovery. Upon completion, will start the successfully recovered segments"
+is_eq "  the mirror is up and in sync" "m u s" "$(seg_state "$m2")"
+# --- Ctrl-C asks first (Greenplum 7): "n" goes on, "y" stops with what was copied, a second
+# Ctrl-C during the question stops at once; the same command then finishes ----------------------
+m1=$(acting m 1)
+stop_instance "$m1" fast
+check "mirror of content 1 down for the interrupt checks" "${FTS[@]}"
+ANS=$WORK/answers
+# sigint_run ANSWER...: a throttled gprecoverseg -F reading its answers from a FIFO; once it copies,
+# one SIGINT per ANSWER ("-" answers nothing: the next SIGINT comes during the question).
+sigint_run() {
+	local run a
+	rm -f "$ANS"; mkfifo "$ANS"; chmod 666 "$ANS"
+	gprecoverseg -F -a -s --max-rate 1000 <"$ANS" >"$WORK/int.out" 2>&1 &
+	run=$!
+	exec 7>"$ANS"
+	wait_until 60 grep -qE "dbid $m1\): [1-9][0-9]*/[0-9]+ kB" "$WORK/int.out"
+	for a in "$@"; do
+		kill -INT "$run"
+		wait_until 10 grep -q "Continue terminating gprecoverseg" "$WORK/int.out"
+		[ "$a" = - ] || echo "$a" >&7
+		sleep 1
+	done
+	exec 7>&-
+	bounded_wait "$run" 120
+}
+sigint_run n y
+rc=$?
+LAST_OUT=$(cat "$WORK/int.out")
+output_has "Ctrl-C asks first, with Greenplum's warning" "It is not recommended to terminate a recovery procedure midway"
+output_has "  'n' goes on" "Continuing the recovery"
+is_eq "  'y' stops: Greenplum's exit code for an interrupted run (2)" "2" "$rc"
+output_has "  the summary says the user interrupted it" "step: interrupted; error: process was interrupted by the user: gprecoverseg stopped gpsegrecovery on .* during its copy phase"
+output_has "  with what it copied" "Full +[0-9.]+s +[1-9][0-9.]* (kB|MB) +FAILED"
+output_has "  the advice is the same command again" "next: run 'gprecoverseg -F' again"
+is_eq "  the mirror stays down" "m d n" "$(seg_state "$m1")"
+sigint_run - -
+rc=$?
+LAST_OUT=$(cat "$WORK/int.out")
+is_eq "a second Ctrl-C during the question stops at once (exit 2)" "2" "$rc"
+output_has "  reported as interrupted by the user" "process was interrupted by the user"
+check "the same command finishes it" gprecoverseg -F -a
+is_eq "  mirror of content 1 up and in sync" "m u s" "$(seg_state "$m1")"
 t_done

@@ -65,6 +65,8 @@ for cycle in 1 2; do
 	fail_over 0
 	is_eq "cycle $cycle: the mirror was promoted" "p m u n" "$(roles_of "$m0")"
 	check "cycle $cycle: gprecoverseg -a recovers the failed primary as a mirror" gprecoverseg -a
+	output_has "cycle $cycle: the banner suggests -r, for the pair left unbalanced" "1 segment pair\(s\) are not in their preferred roles: run 'gprecoverseg -r'"
+	output_has "cycle $cycle: the banner names the log file" "The log of this run is .*/gprecoverseg_[0-9]{8}\.log"
 	is_eq "cycle $cycle: recovered into the mirror role" "m p u s" "$(roles_of "$p0")"
 	check_fails "cycle $cycle: gpstate -e reports the switched roles" 1 "Segments with Primary and Mirror Roles Switched" gpstate -e
 	if [ "$cycle" = 2 ]; then
@@ -74,6 +76,8 @@ for cycle in 1 2; do
 		as_admin rm -f "$(seg datadir "$p0")/pg_wal/00000002.history"
 	fi
 	check "cycle $cycle: gprecoverseg -r -a rebalances" gprecoverseg -r -a
+	output_has "cycle $cycle: the warning says the stopped primary's sessions are cut off" "Sessions connected directly to the primaries that are stopped are cut off"
+	output_lacks "cycle $cycle: and never that connections survive" "however will not be interrupted"
 	output_has "cycle $cycle: the pair is shown with its current and balanced roles" "$m0 +.* Primary +Mirror"
 	output_has "cycle $cycle: the old primary is stopped and its WAL end reported" "primary dbid $m0 .* stopped; its WAL ends at [0-9A-F]+/[0-9A-F]+"
 	output_has "cycle $cycle: the preferred primary received all WAL before promotion" "mirror dbid $p0 .* has received all WAL"
@@ -100,6 +104,13 @@ is_eq "every acknowledged commit is on the primary (none lost in two cycles)" "0
 if wait_until 30 replayed_all "$P0" "$M0"; then ok "the mirror replayed everything"; else not_ok "the mirror replayed everything"; fi
 sql "$M0" "SELECT id FROM committed ORDER BY id" >"$WORK/mirror.ids"
 is_eq "the mirror holds exactly the primary's rows" "$(md5sum <"$WORK/primary.ids")" "$(md5sum <"$WORK/mirror.ids")"
+
+# --- a mirror recovered in a balanced cluster: no rebalance is suggested ---------------------
+m1=$(acting m 1)
+stop_instance "$m1" fast
+"${FTS[@]}" >/dev/null 2>&1
+check "a mirror recovered in a balanced cluster" gprecoverseg -a
+output_lacks "the banner does not suggest -r" "gprecoverseg -r"
 
 # --- declining the prompt changes nothing ----------------------------------------------------
 fail_over 0

@@ -693,6 +693,31 @@ START_TEST(new_location_hostname_comes_from_the_catalog)
 }
 END_TEST
 
+START_TEST(same_host_keeps_the_catalogs_names)
+{
+	/* A full copy in place through -i (the target is the failed instance's own host, named by
+	 * its hostname or its address): the catalog keeps naming the host as it did. */
+	struct catalog cat;
+	struct plan_options opts = { 0 };
+	struct plan plan;
+
+	make_cluster(&cat);
+	fail_instance(&cat, 7);
+	fail_instance(&cat, 8);
+	build_ok(&cat, &opts,
+		 "127.0.0.2|7005|/data/mirror/gpseg1 sdw2|7005|/data/mirror/gpseg1\n"
+		 "127.0.0.1|7004|/data/mirror/gpseg2 127.0.0.1|7006|/data/new/gpseg2\n",
+		 &plan);
+	ck_assert_uint_eq(plan.nrows, 2);
+	check_row(&plan.rows[0], 7, 3, "full", true);
+	check_target(&plan.rows[0], "sdw2", "127.0.0.2", 7005, "/data/mirror/gpseg1");
+	check_row(&plan.rows[1], 8, 4, "full", true);
+	check_target(&plan.rows[1], "sdw1", "127.0.0.1", 7006, "/data/new/gpseg2");
+	plan_free(&plan);
+	catalog_free(&cat);
+}
+END_TEST
+
 /* ---- (d) -p new hosts ---- */
 
 START_TEST(new_hosts_take_each_failed_host_in_turn)
@@ -887,6 +912,7 @@ static Suite *plan_suite(void)
 	tcase_add_test(moved, new_location_with_a_shell_character_is_refused);
 	tcase_add_test(moved, two_lines_recovering_to_one_place_are_refused);
 	tcase_add_test(moved, new_location_hostname_comes_from_the_catalog);
+	tcase_add_test(moved, same_host_keeps_the_catalogs_names);
 	tcase_add_test(hosts, new_hosts_take_each_failed_host_in_turn);
 	tcase_add_test(hosts, new_hosts_ports_skip_what_the_host_already_uses);
 	tcase_add_test(hosts, fewer_new_hosts_than_failed_hosts_is_refused);

@@ -150,6 +150,25 @@ START_TEST(empty_fields_are_rejected)
 }
 END_TEST
 
+START_TEST(lower_case_types)
+{
+	/* Greenplum accepts i|, d| and f| as well; another lone lower-case letter is a host name. */
+	struct recoverconf conf;
+	struct errbuf err;
+	static const char text[] = "i|sdw1|50001|/data/m0\nd|sdw1|50002|/data/m1\n"
+				   "f|sdw1|50003|/data/m2\nx|sdw1|50004|/data/m3\n";
+
+	ck_assert_int_eq(recoverconf_parse(text, FILE_NAME, &conf, &err), 0);
+	ck_assert_int_eq(conf.nentries, 4);
+	ck_assert_int_eq(conf.entries[0].type, 'I');
+	ck_assert_int_eq(conf.entries[1].type, 'D');
+	ck_assert_int_eq(conf.entries[2].type, 'F');
+	ck_assert_int_eq(conf.entries[3].type, 0);
+	ck_assert_str_eq(conf.entries[3].failed.hostname, "x");
+	recoverconf_free(&conf);
+}
+END_TEST
+
 START_TEST(types_are_checked)
 {
 	expect_error("sdw1|50001|/data/m0 F|sdw2|50001|/data/m0",
@@ -586,6 +605,7 @@ static Suite *recoverconf_suite(void)
 	tcase_add_test(tc, datadir_must_be_absolute);
 	tcase_add_test(tc, empty_fields_are_rejected);
 	tcase_add_test(tc, types_are_checked);
+	tcase_add_test(tc, lower_case_types);
 	tcase_add_test(tc, comments_blank_lines_crlf_and_spaces);
 	tcase_add_test(tc, line_forms_and_types);
 	tcase_add_test(tc, datadirs_are_normalised);
