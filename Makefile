@@ -108,14 +108,19 @@ demo: deps
 deps:
 	scripts/install-deps
 
+COMPLETIONS := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+
 install: $(BINS)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man7
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man7 $(COMPLETIONS)
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 scripts/bash-completion/segrecover $(COMPLETIONS)/segrecover
+	for c in $(COMMANDS); do ln -sf segrecover $(COMPLETIONS)/$$c; done
 	$(if $(MANPAGES),install -m 0644 $(MANPAGES) $(DESTDIR)$(PREFIX)/share/man/man1/)
 	$(if $(MANPAGES7),install -m 0644 $(MANPAGES7) $(DESTDIR)$(PREFIX)/share/man/man7/)
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(COMMANDS))
+	rm -f $(COMPLETIONS)/segrecover $(addprefix $(COMPLETIONS)/,$(COMMANDS))
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man1/,$(notdir $(MANPAGES)))
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/share/man/man7/,$(notdir $(MANPAGES7)))
 

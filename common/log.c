@@ -145,6 +145,21 @@ void log_set_console_hook(void (*hook)(void))
 	logstate.hook = hook;
 }
 
+char *log_dir_file(const char *name)
+{
+	const char *slash = logstate.path[0] ? strrchr(logstate.path, '/') : NULL;
+	size_t n, len;
+	char *out;
+
+	if (slash == NULL)
+		return NULL;
+	n = (size_t) (slash - logstate.path);
+	len = n + 1 + strlen(name) + 1;
+	out = xmalloc(len);
+	snprintf(out, len, "%.*s/%s", (int) n, logstate.path, name);
+	return out;
+}
+
 const char *log_file_path(void)
 {
 	return logstate.path[0] ? logstate.path : NULL;

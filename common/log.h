@@ -42,6 +42,8 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap) __attribute__((
 #define log_critical(...) log_msg(LOG_CRITICAL, __VA_ARGS__)
 
 const char *log_file_path(void);
+/* NAME in the log file's directory (~/gpAdminLogs or -l), malloc'd; NULL without a log file. */
+char *log_dir_file(const char *name);
 const char *log_program(void);
 
 /*

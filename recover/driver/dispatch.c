@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "catalog.h"
 #include "clock.h"
@@ -122,6 +123,21 @@ static void build_argv(struct dispatch *d, struct run_row *r, const char *verb)
 	}
 	if (d->opts->verbosity == LOG_VERBOSE)
 		strvec_push(av, "-v");
+	if (strcmp(verb, AGENT_VERB_RECOVER) == 0) {
+		/* Greenplum's names: pg_basebackup.<time>.dbid<N>.out and the like, per strategy. */
+		const char *tool = strcmp(p->s->name, "full") == 0	   ? "pg_basebackup"
+				   : strcmp(p->s->name, "incremental") == 0 ? "pg_rewind"
+				   : strcmp(p->s->name, "differential") == 0 ? "rsync"
+									      : p->s->name;
+		char stamp[32];
+		time_t now = time(NULL);
+		struct tm tm;
+
+		localtime_r(&now, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%d_%H%M%S", &tm);
+		strvec_push(av, "--progress-file");
+		strvec_pushf(av, "%s.%s.dbid%d.out", tool, stamp, p->target.dbid);
+	}
 	/* The agent stops its work when this pipe closes: an interrupt reaches remote hosts too. */
 	strvec_push(av, "--watch-stdin");
 }
@@ -205,6 +221,9 @@ static void handle_agent_line(struct run_row *r, const char *line)
 	case AGENT_STARTED:
 	case AGENT_HBA:
 	case AGENT_ESTIMATE:
+	case AGENT_PROGRESS_FILE:
+		snprintf(r->progress_path, sizeof(r->progress_path), "%s", al.msg);
+		break;
 	case AGENT_REMOVED:
 		/* replies of the other verbs: not expected from a recovery */
 		log_debug("dbid %d: %s", r->plan->target.dbid, line);

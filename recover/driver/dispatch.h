@@ -38,6 +38,7 @@ struct run_row {
 	bool needs_full;          /* the agent's remedy: only a full copy repairs the directory */
 	bool fell_back;           /* an incremental attempt failed and a full one replaced it */
 	char first_strategy[256];
+	char progress_path[1600]; /* the per-segment progress file on the target's host, or "" */
 	/* private to dispatch */
 	struct strvec argv;       /* the running agent's command line */
 	bool saw_done;

@@ -234,8 +234,11 @@ static int summarize(const struct dispatch *d, const struct recoverseg_options *
 			continue;
 		rebuild_needed = rebuild_needed || r->needs_full;
 		rerun_command(opts, r->plan, again, sizeof(again));
-		log_error(" hostname: %s; port: %d; datadir: %s; recoverytype: %s; step: %s; error: %s",
-			  r->plan->target.hostname, r->plan->target.port, r->plan->target.datadir,
+		/* Greenplum's line, with its logfile: the progress file kept on the target's host. */
+		log_error(" hostname: %s; port: %d; logfile: %s; datadir: %s; recoverytype: %s; step: "
+			  "%s; error: %s",
+			  r->plan->target.hostname, r->plan->target.port,
+			  r->progress_path[0] ? r->progress_path : "(none)", r->plan->target.datadir,
 			  r->plan->s->label, r->step, r->error);
 		if (strcmp(r->step, "sync") == 0)
 			log_error(" next: the instance runs; check 'gpstate -e' and run 'gpfts --once' "
@@ -436,7 +439,10 @@ int main(int argc, char **argv)
 	}
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	progress_file = path_join(lock.dir, RECOVERY_PROGRESS_FILE);
+	/* Greenplum's place: the log directory, where gpstate -e looks for it. */
+	progress_file = log_dir_file(RECOVERY_PROGRESS_FILE);
+	if (progress_file == NULL)
+		progress_file = path_join(lock.dir, RECOVERY_PROGRESS_FILE);
 	if (opts.rebalance) {
 		struct rebalance_options ro = rebalance_options_of(&opts);
 

@@ -52,6 +52,8 @@ static void usage(void)
 	       "                         than the disk)\n"
 	       "  --start-timeout SECS   wait this long for start and streaming (default 600)\n"
 	       "  --no-start             leave the server stopped after configuring it\n"
+	       "  --progress-file NAME   keep the progress lines in NAME in the log directory\n"
+	       "                         (removed on success, kept on failure)\n"
 	       "Options of every verb:\n"
 	       "  --watch-stdin          stop the work when standard input closes (gprecoverseg\n"
 	       "                         keeps a pipe open; through ssh, so does the remote side)\n"
@@ -154,6 +156,7 @@ int agent_parse_args(int argc, char **argv, struct agent_args *a)
 		{ "watch-stdin", no_argument, NULL, 20 },
 		{ "helper-arg", required_argument, NULL, 21 },
 		{ "compress", required_argument, NULL, 22 },
+		{ "progress-file", required_argument, NULL, 23 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -254,6 +257,15 @@ int agent_parse_args(int argc, char **argv, struct agent_args *a)
 				return cli_usage_error(program, "--compress: unknown method \"%s\": use "
 								"lz4, zstd or none",
 						       optarg);
+			break;
+		case 23:
+			/* a name in the log directory, never a path of the caller's choosing */
+			if (optarg[0] == '\0' || strchr(optarg, '/') || strcmp(optarg, ".") == 0 ||
+			    strcmp(optarg, "..") == 0)
+				return cli_usage_error(program, "--progress-file takes a file name, not "
+								"a path: \"%s\"",
+						       optarg);
+			a->progress_file = optarg;
 			break;
 		case 'l':
 			a->logdir = optarg;

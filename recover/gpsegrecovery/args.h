@@ -22,6 +22,7 @@ struct agent_args {
 	const char *helper_args[AGENT_MAX_HELPER_ARGS + 1]; /* helper: --helper-arg, in order */
 	size_t nhelper_args;
 	const char *compression; /* --compress lz4|zstd; NULL for none */
+	const char *progress_file; /* --progress-file NAME: kept in the log directory */
 	const char *logdir;
 	enum log_verbosity verbosity;
 };

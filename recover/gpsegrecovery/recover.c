@@ -1,5 +1,6 @@
 #include "gpsegrecovery/recover.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,8 @@
 
 struct host_state {
 	const char *strategy;      /* its name, for the in-progress marker */
+	FILE *progress;            /* the per-segment progress file (--progress-file), or NULL */
+	char progress_path[4096];
 	double last_progress;
 	uint64_t done, total;      /* the latest figures reported by the strategy */
 	bool unreported;           /* figures newer than the last line printed */
@@ -46,6 +49,21 @@ static void host_log(int level, const char *fmt, va_list ap)
 	va_end(copy);
 }
 
+/* One line as pg_basebackup --progress writes it: "done/total kB (p%)". */
+static void progress_file_line(struct host_state *hs, const struct recovery *r, uint64_t done,
+			       uint64_t total)
+{
+	if (hs->progress == NULL)
+		return;
+	fprintf(hs->progress, "%llu/%llu kB (%d%%)", (unsigned long long) (done / 1024),
+		(unsigned long long) (total / 1024),
+		total > 0 ? (int) (100.0 * (double) done / (double) total) : 0);
+	if (r->bytes_copied != done)
+		fprintf(hs->progress, ", %llu kB sent", (unsigned long long) (r->bytes_copied / 1024));
+	fputc('\n', hs->progress);
+	fflush(hs->progress);
+}
+
 static void host_progress(struct recovery *r, uint64_t done, uint64_t total)
 {
 	struct host_state *hs = r->host_data;
@@ -59,6 +77,7 @@ static void host_progress(struct recovery *r, uint64_t done, uint64_t total)
 		return;
 	hs->last_progress = t;
 	hs->unreported = false;
+	progress_file_line(hs, r, done, total);
 	/* A strategy that moves less than it reads keeps bytes_copied current: shown beside. */
 	agentproto_progress(stdout, r->dbid, done, total, r->bytes_copied != done ? r->bytes_copied : 0);
 }
@@ -67,9 +86,11 @@ static void host_progress_flush(struct recovery *r)
 {
 	struct host_state *hs = r->host_data;
 
-	if (hs->unreported)
+	if (hs->unreported) {
 		agentproto_progress(stdout, r->dbid, hs->done, hs->total,
 				    r->bytes_copied != hs->done ? r->bytes_copied : 0);
+		progress_file_line(hs, r, hs->done, hs->total);
+	}
 	hs->unreported = false;
 }
 
@@ -80,8 +101,47 @@ static void flush_progress_cb(void *arg)
 
 static void host_phase(struct recovery *r, const char *name)
 {
+	struct host_state *hs = r->host_data;
+
 	agentproto_phase(stdout, r->dbid, name);
 	log_info("dbid %d: %s", r->dbid, name);
+	if (hs->progress) {
+		fprintf(hs->progress, "%s\n", name);
+		fflush(hs->progress);
+	}
+}
+
+/*
+ * Greenplum keeps a progress file per segment (pg_basebackup.<time>.dbid<N>.out) in the log
+ * directory of the segment's host: the driver names it, we keep it there and say where.
+ */
+static void progress_file_open(struct host_state *hs, const struct agent_args *a)
+{
+	const char *log = log_file_path();
+	const char *slash = log ? strrchr(log, '/') : NULL;
+
+	if (a->progress_file == NULL || slash == NULL)
+		return;
+	snprintf(hs->progress_path, sizeof(hs->progress_path), "%.*s/%s", (int) (slash - log), log,
+		 a->progress_file);
+	hs->progress = fopen(hs->progress_path, "w");
+	if (hs->progress == NULL) {
+		log_warning("cannot write the progress file %s: %s", hs->progress_path,
+			    strerror(errno));
+		return;
+	}
+	agentproto_progress_file(stdout, (int) a->dbid, hs->progress_path);
+}
+
+/* On success the progress file goes (Greenplum 7 removes those of the segments it recovered). */
+static void progress_file_close(struct host_state *hs, bool keep)
+{
+	if (hs->progress == NULL)
+		return;
+	fclose(hs->progress);
+	hs->progress = NULL;
+	if (!keep)
+		unlink(hs->progress_path);
 }
 
 static int host_begin_changes(struct recovery *r, struct errbuf *err)
@@ -293,6 +353,7 @@ int agent_recover(struct agent_args *a)
 
 	hs.strategy = s->name;
 	fill_recovery(&r, a, &hs);
+	progress_file_open(&hs, a);
 
 	t.datadir = a->target_datadir;
 	t.address = a->target_address;
@@ -313,6 +374,7 @@ int agent_recover(struct agent_args *a)
 		agentproto_note(stdout, r.dbid, "info", note);
 		if (wait_until_streaming(&r, &t, a, &err) != 0)
 			return report_failure("start", r.remedy, err.msg);
+		progress_file_close(&hs, false);
 		agentproto_done(stdout, r.dbid, 0, now_seconds() - started);
 		return EXIT_OK;
 	}
@@ -358,6 +420,7 @@ int agent_recover(struct agent_args *a)
 		if (wait_until_streaming(&r, &t, a, &err) != 0)
 			return report_failure("start", r.remedy, err.msg);
 	}
+	progress_file_close(&hs, false);
 	agentproto_done(stdout, r.dbid, r.bytes_copied, now_seconds() - started);
 	log_info("dbid %d recovered with the %s strategy in %.1f s: %llu bytes copied", r.dbid, s->name,
 		 now_seconds() - started, (unsigned long long) r.bytes_copied);

@@ -20,7 +20,7 @@
 static const char program[] = "gpstate";
 
 enum view { VIEW_SUMMARY, VIEW_REPORT, VIEW_MIRRORS, VIEW_DETAIL, VIEW_CONFIG, VIEW_STANDBY,
-	    VIEW_QUICK };
+	    VIEW_QUICK, VIEW_PORTS, VIEW_VERSIONS, VIEW_JSON };
 
 struct options {
 	enum view view;
@@ -44,6 +44,10 @@ static void usage(void)
 	       "  -s                   every instance in detail\n"
 	       "  -c                   the primary to mirror mapping\n"
 	       "  -f                   the standby coordinator\n"
+	       "  -p                   every instance's port\n"
+	       "  -i                   every instance's server version\n"
+	       "  --json               the catalog joined with the live state, as one JSON\n"
+	       "                       document on stdout (for monitoring; messages on stderr)\n"
 	       "  -Q                   quick status from the catalog alone; with -b, -e, -m, -s:\n"
 	       "                       that view from the catalog, without probing the instances\n\n"
 	       "Options:\n"
@@ -78,6 +82,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "json", no_argument, NULL, 'J' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long value;
@@ -90,7 +95,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			return EXIT_OK;
 		}
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":bemscfQd:l:vqt:B:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":bemscfpiQd:l:vqt:B:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			set_view(o, VIEW_SUMMARY);
@@ -109,6 +114,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'f':
 			set_view(o, VIEW_STANDBY);
+			break;
+		case 'p':
+			set_view(o, VIEW_PORTS);
+			break;
+		case 'i':
+			set_view(o, VIEW_VERSIONS);
+			break;
+		case 'J':
+			set_view(o, VIEW_JSON);
 			break;
 		case 'Q':
 			o->quick = true;
@@ -156,7 +170,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 				       argv[optind]);
 	if (o->nviews > 1)
 		return cli_usage_error(program, "Too many output options specified: choose one of "
-						 "-b, -e, -m, -s, -c, -f");
+						 "-b, -e, -m, -s, -c, -f, -p, -i, --json");
 	if (o->quick && o->nviews == 0)
 		o->view = VIEW_QUICK;
 	if (o->quick && o->view == VIEW_SUMMARY)
@@ -167,7 +181,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 /* Does the view look at the instances themselves? -c and -Q read only the catalog. */
 static bool view_probes(const struct options *o, const struct catalog *cat)
 {
-	if (o->quick || o->view == VIEW_CONFIG || o->view == VIEW_QUICK)
+	if (o->quick || o->view == VIEW_CONFIG || o->view == VIEW_QUICK || o->view == VIEW_PORTS)
 		return false;
 	if (o->view == VIEW_STANDBY)
 		return catalog_standby(cat) != NULL;
@@ -191,6 +205,12 @@ static int show(const struct options *o, const struct state_view *v)
 		return state_show_standby(v);
 	case VIEW_QUICK:
 		return state_show_quick(v);
+	case VIEW_PORTS:
+		return state_show_ports(v);
+	case VIEW_VERSIONS:
+		return state_show_versions(v);
+	case VIEW_JSON:
+		return state_show_json(v);
 	}
 	return EXIT_USAGE;
 }
@@ -261,6 +281,9 @@ int main(int argc, char **argv)
 
 	if (rc >= 0)
 		return rc;
+	/* A monitor parses standard output: the document alone goes there. */
+	if (o.view == VIEW_JSON)
+		log_set_console(stderr);
 	rc = cli_start(program, argc, argv, o.logdir, o.verbosity);
 	if (rc != EXIT_OK)
 		return rc;

@@ -234,8 +234,9 @@ static void probe_server(struct instance_probe *p, int timeout)
 		PQfinish(conn);
 		return;
 	}
-	res = pg_query(conn, "SELECT pg_is_in_recovery(), current_setting('data_directory')", 0,
-		       NULL, &err);
+	res = pg_query(conn, "SELECT pg_is_in_recovery(), current_setting('data_directory'),"
+			     " current_setting('server_version')",
+		       0, NULL, &err);
 	if (res == NULL || PQntuples(res) != 1) {
 		copy_message(p->conn_error, sizeof(p->conn_error),
 			     res == NULL ? err.msg : "pg_is_in_recovery() returned no row");
@@ -246,6 +247,7 @@ static void probe_server(struct instance_probe *p, int timeout)
 	p->connected = true;
 	p->in_recovery = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	p->data_directory = xstrdup(PQgetvalue(res, 0, 1));
+	snprintf(p->server_version, sizeof(p->server_version), "%s", PQgetvalue(res, 0, 2));
 	PQclear(res);
 	if (p->local && !same_directory(p->data_directory, p->seg->datadir))
 		p->datadir_differs = true;

@@ -42,6 +42,7 @@ struct instance_probe {
 	char conn_error[ERRBUF_SIZE];
 	bool in_recovery;
 	char *data_directory;    /* as the server reports it; NULL when not connected */
+	char server_version[64]; /* its server_version; "" when not connected */
 	bool datadir_differs;    /* a local server on this port runs in another directory */
 
 	/* Replication, asked of a server that is not in recovery. */

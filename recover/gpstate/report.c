@@ -137,7 +137,10 @@ static int in_recovery(const struct state_view *v, struct state_table *t)
 		free(lockdir);
 		return 0;
 	}
-	path = path_join(lockdir, RECOVERY_PROGRESS_FILE);
+	/* Where gprecoverseg writes it: the log directory (this run's -l, or ~/gpAdminLogs). */
+	path = log_dir_file(RECOVERY_PROGRESS_FILE);
+	if (path == NULL)
+		path = path_join(lockdir, RECOVERY_PROGRESS_FILE);
 	errbuf_clear(&err);
 	if (progressfile_read(path, &entries, &nentries, &err) != 0)
 		log_warning("%s", err.msg);

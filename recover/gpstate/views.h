@@ -9,6 +9,9 @@
  *   state_show_mirrors   gpstate -m             (state_mirrors.c)
  *   state_show_config    gpstate -c             (state_mirrors.c)
  *   state_show_detail    gpstate -s             (state_detail.c)
+ *   state_show_ports     gpstate -p             (inventory.c)
+ *   state_show_versions  gpstate -i             (inventory.c)
+ *   state_show_json      gpstate --json         (inventory.c)
  *
  * The judgements every view shares (is an instance down, is a pair synchronized, ...) are in
  * state_status.c, so that the views cannot disagree.
@@ -36,6 +39,9 @@ int state_show_report(const struct state_view *v);
 int state_show_mirrors(const struct state_view *v);
 int state_show_config(const struct state_view *v);
 int state_show_detail(const struct state_view *v);
+int state_show_ports(const struct state_view *v);    /* -p (inventory.c) */
+int state_show_versions(const struct state_view *v); /* -i (inventory.c) */
+int state_show_json(const struct state_view *v);     /* --json (inventory.c) */
 
 struct state_table;
 /* The "Coordinator standby" rows of the summary and of -s (state_summary.c). */

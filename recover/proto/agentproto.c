@@ -67,6 +67,8 @@ int agentproto_parse(const char *line, struct agent_line *out)
 		out->kind = AGENT_ESTIMATE;
 	else if (strncmp(line, "@removed ", 9) == 0)
 		out->kind = AGENT_REMOVED;
+	else if (strncmp(line, "@progressfile ", 14) == 0)
+		out->kind = AGENT_PROGRESS_FILE;
 	else
 		return -1;
 	if (uint_field(line, "dbid", &dbid) != 0)
@@ -108,6 +110,14 @@ int agentproto_parse(const char *line, struct agent_line *out)
 			return -1;
 		out->flag = strcmp(buf, "yes") == 0;
 		return 0;
+	case AGENT_PROGRESS_FILE: {
+		const char *m = strstr(line, " path=");
+
+		if (m == NULL || m[6] == '\0')
+			return -1;
+		snprintf(out->msg, sizeof(out->msg), "%s", m + 6);
+		return 0;
+	}
 	case AGENT_ERROR:
 	case AGENT_NOTE: {
 		/* msg= runs to the end of the line: it is the only free-text field */
@@ -191,6 +201,12 @@ void agentproto_hba(FILE *out, int dbid, bool changed)
 void agentproto_removed(FILE *out, int dbid, bool existed)
 {
 	fprintf(out, "@removed dbid=%d existed=%s\n", dbid, existed ? "yes" : "no");
+	fflush(out);
+}
+
+void agentproto_progress_file(FILE *out, int dbid, const char *path)
+{
+	fprintf(out, "@progressfile dbid=%d path=%s\n", dbid, path);
 	fflush(out);
 }
 

@@ -12,6 +12,7 @@
  *   @hba dbid=3 changed=yes                              (verb update-hba)
  *   @estimate dbid=3 bytes=1651000000                    (verb estimate: what recover would move)
  *   @removed dbid=9 existed=yes                          (verb remove: the directory is gone)
+ *   @progressfile dbid=3 path=<the rest of the line>     (recover: where its progress is kept)
  * Any other line is ordinary output.
  */
 #ifndef SEGRECOVER_AGENTPROTO_H
@@ -32,6 +33,7 @@ enum agent_kind {
 	AGENT_HBA,
 	AGENT_ESTIMATE,
 	AGENT_REMOVED,
+	AGENT_PROGRESS_FILE,
 };
 
 struct agent_line {
@@ -47,7 +49,7 @@ struct agent_line {
 	bool flag;       /* started: it was running already; hba: the file changed;
 			    removed: there was a directory to remove */
 	char remedy[16]; /* error: "retry" (fix the cause, run it again) or "rebuild" (a full copy) */
-	char msg[1536];  /* error or note message */
+	char msg[1536];  /* error or note message; progressfile: its path */
 };
 
 /* 0 when LINE (without its newline) is a protocol line, -1 otherwise. */
@@ -77,5 +79,6 @@ void agentproto_started(FILE *out, int dbid, bool already_running);
 void agentproto_hba(FILE *out, int dbid, bool changed);
 void agentproto_estimate(FILE *out, int dbid, uint64_t bytes);
 void agentproto_removed(FILE *out, int dbid, bool existed);
+void agentproto_progress_file(FILE *out, int dbid, const char *path);
 
 #endif

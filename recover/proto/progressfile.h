@@ -1,7 +1,8 @@
 /*
  * progressfile: recovery_progress.file, written by gprecoverseg and read by gpstate -e ("Segments
  * in recovery"). While gprecoverseg runs it holds <coordinator datadir>/gprecoverseg.lock and
- * rewrites recovery_progress.file there, one
+ * rewrites recovery_progress.file in its log directory (-l, default ~/gpAdminLogs), where
+ * gpstate -e reads it while that lock's holder lives (as Greenplum's gpstate does), one
  * line per segment being copied: "<type>:<dbid>:<progress text>", type full, incremental or
  * differential. Only lines whose text holds "<done>/<total> kB (<percent>%)" (pg_basebackup and
  * pg_rewind style) are shown, as Greenplum does.

@@ -114,9 +114,13 @@ LAST_OUT=$(cat "$WORK/dies.out")
 is_eq "gprecoverseg exits 1 when the source dies" "1" "$rc"
 output_has "the error names the segment and the step" "hostname: .*; port: $(seg port "$m2"); .*step: full; error: .*"
 output_has "and says what to do next" "run 'gprecoverseg -F' again"
+pfile=$(sed -nE "s/.* logfile: ([^;]*pg_basebackup\.[0-9]{8}_[0-9]{6}\.dbid$m2\.out);.*/\1/p" <<<"$LAST_OUT" | head -1)
+is_eq "the failure names Greenplum's per-segment progress file (pg_basebackup.<time>.dbid<N>.out)" "yes" "$([ -n "$pfile" ] && echo yes)"
+is_eq "  it is kept, with pg_basebackup's progress lines" "yes" "$([ -f "$pfile" ] && grep -qE '^[0-9]+/[0-9]+ kB \([0-9]+%\)' "$pfile" && echo yes)"
 if [ -f "$(seg datadir "$m2")/standby.signal" ]; then ok "the half-copied target holds standby.signal"; else not_ok "the half-copied target holds standby.signal"; fi
 pg_ctl_admin -D "$(seg datadir "$p2")" -l "$(seg datadir "$p2")/log/startup.log" -w start >/dev/null
 check "after the source is back, a second run succeeds" gprecoverseg -F -a
+is_eq "  a recovered segment's progress file is removed" "0" "$(find "$(dirname "$pfile")" -name "pg_basebackup.*.dbid$m2.out" -newer "$pfile" | wc -l)"
 is_eq "mirror of content 2 up and in sync" "m u s" "$(seg_state "$m2")"
 is_eq "rows on it" "$(rowsum "$(seg port "$p2")")" "$(rowsum "$(seg port "$m2")")"
 

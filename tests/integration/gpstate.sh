@@ -95,6 +95,25 @@ check "-d finds the coordinator without the environment" \
 	gpstate -d "$COORDINATOR_DATA_DIRECTORY" -e
 output_has "-d: report" 'All segments are running normally'
 
+check "-p lists every port" gpstate -p
+output_has "-p: the coordinator's port" "Coordinator segment instance +$COORDINATOR_DATA_DIRECTORY +port = $PGPORT"
+output_has "-p: a mirror's row" "[^ ]+ +[^ ]*dbfast_mirror1[^ ]* +$M0_PORT\$"
+output_lacks "-p reads the catalog alone" 'Gathering data from segments'
+check "-i lists every version" gpstate -i
+output_has "-i: one version everywhere" "All instances are running the same software version"
+output_has "-i: a row with the server's version" "$P0_PORT +15\.[0-9]+"
+json_field() { # json_field JSON PATH...: a value of the document, parsed by the server's own jsonb
+	local doc=$1
+	shift
+	catalog "SELECT (\$segrecover\$$doc\$segrecover\$::jsonb) #>> '{$(IFS=,; echo "$*")}'"
+}
+json=$(gpstate --json 2>/dev/null)
+is_eq "--json: stdout is one JSON document (the server parses it)" "object" "$(catalog "SELECT jsonb_typeof(\$segrecover\$$json\$segrecover\$::jsonb)")"
+is_eq "--json: every catalog row" "$(catalog "SELECT count(*) FROM gp_segment_configuration")" "$(catalog "SELECT jsonb_array_length((\$segrecover\$$json\$segrecover\$::jsonb)->'instances')")"
+is_eq "--json: nothing down on a healthy cluster" "0" "$(json_field "$json" summary instances_down)"
+is_eq "--json: a primary's walsender, live" "streaming" "$(catalog "SELECT i->'live'->'replication'->>'state' FROM jsonb_array_elements((\$segrecover\$$json\$segrecover\$::jsonb)->'instances') i WHERE (i->>'dbid')::int = $P0")"
+check "--json exits 0 on a healthy cluster" gpstate --json
+
 # ---- a mirror stopped while the catalog still calls it up ---------------------------------------
 
 stop_instance "$M0"
@@ -137,6 +156,11 @@ output_has "-Q: one down segment" '# of down segments, from configuration table 
 output_has "-Q: the down segment" "127\.0\.0\.1 +[^ ]*dbfast_mirror1[^ ]* +$M0_PORT"
 check_fails "-e -Q exits 1 from the catalog alone" 1 'Down in configuration' gpstate -e -Q
 output_lacks "-e -Q does not probe" 'Gathering data from segments'
+json=$(gpstate --json 2>/dev/null)
+is_eq "--json: the failed mirror counted" "1" "$(json_field "$json" summary instances_down)"
+is_eq "--json: the failed mirror's row: status d, not answering" "d false" "$(catalog "SELECT concat_ws(' ', i->>'status', i->'live'->>'accepts_connections') FROM jsonb_array_elements((\$segrecover\$$json\$segrecover\$::jsonb)->'instances') i WHERE (i->>'dbid')::int = $M0")"
+check_fails "--json exits 1 when something needs attention" 1 '"instances_down":1' gpstate --json
+check_fails "-i exits 1 when a version cannot be retrieved" 1 'unable to retrieve version' gpstate -i
 
 # ---- roles switched (catalog only) ----------------------------------------------------------------
 
@@ -174,18 +198,22 @@ SLEEPER=$!
 as_admin mkdir "$LOCK"
 # shellcheck disable=SC2016 # the inner shell expands its own arguments
 as_admin sh -c 'echo "$1" > "$2/PID"' sh "$SLEEPER" "$LOCK"
+GPLOGS=$WORK/gplogs
+mkdir_admin "$GPLOGS"
 # shellcheck disable=SC2016
-as_admin sh -c 'printf "%s\n" "$@" > "$0"' "$LOCK/recovery_progress.file" \
+as_admin sh -c 'printf "%s\n" "$@" > "$0"' "$GPLOGS/recovery_progress.file" \
 	"full:$M0:1164848/1371715 kB (84%), 1/2 tablespaces (...)" \
 	"incremental:$M1:waiting for checkpoint"
-check_fails "-e exits 1 while a segment is recovered" 1 'Segments in recovery' gpstate -e
+check_fails "-e without -l: no recovery section (the file is in another log directory)" 1 'Downed Segments' gpstate -e
+output_lacks "  the file is read in gpstate's own log directory" 'Segments in recovery'
+check_fails "-e exits 1 while a segment is recovered" 1 'Segments in recovery' gpstate -e -l "$GPLOGS"
 output_has "-e: recovery header" 'Segment +Port +Recovery type +Completed bytes \(kB\) +Total bytes \(kB\) +Percentage completed'
 output_has "-e: recovery row" "127\.0\.0\.1 +$M0_PORT +full +1164848 +1371715 +84%$"
 output_lacks "-e: lines without kB progress are not shown" 'incremental'
 kill "$SLEEPER"
 wait "$SLEEPER" 2>/dev/null
 SLEEPER=
-check_fails "-e: no recovery section once the lock holder is gone" 1 'Downed Segments' gpstate -e
+check_fails "-e: no recovery section once the lock holder is gone" 1 'Downed Segments' gpstate -e -l "$GPLOGS"
 output_lacks "-e: stale lock ignored" 'Segments in recovery'
 as_admin rm -rf "$LOCK"
 
@@ -214,6 +242,7 @@ check_fails "unknown long option: exit 2" 2 'unknown option --nope' gpstate --no
 check_fails "bad timeout: exit 2" 2 'invalid value' gpstate -t 0
 check_fails "bad --timeout: exit 2" 2 'invalid value' gpstate --timeout abc
 check_fails "two views: exit 2" 2 'Too many output options' gpstate -e -m
+check_fails "two views with --json: exit 2" 2 'Too many output options' gpstate -p --json
 check_fails "an argument: exit 2" 2 'too many arguments' gpstate status
 check "--help" gpstate --help
 output_has "--help lists -e" '-e +instances with problems'
