@@ -261,7 +261,8 @@ static int summarize(const struct dispatch *d, const struct recoverseg_options *
 				  again);
 		else if (r->plan->s->caps & STRATEGY_EMPTY_TARGET)
 			log_error(" next: %srun '%s' again: the target holds standby.signal and "
-				  "segrecover's in-progress marker, so that run wipes and rebuilds it",
+				  "segrecover's in-progress marker, so that run resumes the copy (it "
+				  "sends only what is missing or differs)",
 				  fix, again);
 		else if (r->needs_full)
 			log_error(" next: this directory cannot be repaired incrementally: once the "

@@ -202,6 +202,11 @@ output_has "  the summary says the user interrupted it" "step: interrupted; erro
 output_has "  with what it copied" "Full +[0-9.]+s +[1-9][0-9.]* (kB|MB) +FAILED"
 output_has "  the advice is the same command again" "next: run 'gprecoverseg -F' again"
 is_eq "  the mirror stays down" "m d n" "$(seg_state "$m1")"
+check "the same command finishes the interrupted one" gprecoverseg -F -a
+is_eq "  mirror of content 1 up and in sync" "m u s" "$(seg_state "$m1")"
+# A whole mirror again (no unfinished copy to resume): the next -F copies from nothing, throttled.
+stop_instance "$m1" fast
+check "mirror of content 1 down again" "${FTS[@]}"
 sigint_run - -
 rc=$?
 LAST_OUT=$(cat "$WORK/int.out")
@@ -209,4 +214,39 @@ is_eq "a second Ctrl-C during the question stops at once (exit 2)" "2" "$rc"
 output_has "  reported as interrupted by the user" "process was interrupted by the user"
 check "the same command finishes it" gprecoverseg -F -a
 is_eq "  mirror of content 1 up and in sync" "m u s" "$(seg_state "$m1")"
+# --- an interrupted full copy resumes: killed at 80 %, the same command moves at most a quarter
+# of the bytes again (the rest is kept and checked page by page against the source) -----------
+p0=$(acting p 0) m0=$(acting m 0)
+sql "$(seg port "$p0")" "CREATE TABLE resume_t AS SELECT g, repeat(md5(g::text), 10) AS pad FROM generate_series(1, 250000) g; CHECKPOINT"
+stop_instance "$m0"
+check "mirror of content 0 down for the resume check" "${FTS[@]}"
+touch "$WORK/resume.mark"
+sleep 1 # a file made in the same second as the mark would not be newer
+gprecoverseg -F -a -s --max-rate 4000 >"$WORK/resume1.out" 2>&1 &
+run=$!
+# The agent's own progress file (pg_basebackup.<time>.dbid<N>.out) is written twice a second.
+AGENT_LOGS=$(getent passwd "$SEG_OS_USER" | cut -d: -f6)/gpAdminLogs
+pct_of() {
+	local f
+	f=$(find "$AGENT_LOGS" -maxdepth 1 -name "pg_basebackup.*.dbid$m0.out" -newer "$WORK/resume.mark" 2>/dev/null | head -1)
+	[ -n "$f" ] && grep -oE '^[0-9]+/[0-9]+ kB \([0-9]+%\)' "$f" | tail -1 | sed -E 's/.*\(([0-9]+)%\)/\1/'
+}
+for _ in $(seq 1 900); do # every 0.1 s, for at most 90 s
+	pct=$(pct_of)
+	[ -n "$pct" ] && [ "$pct" -ge 80 ] && break
+	sleep 0.1
+done
+agent=$(pgrep -f "[g]psegrecovery recover --type full --dbid $m0 " | head -1)
+killed_at=$(pct_of)
+[ -n "$agent" ] && kill -9 "$agent"
+bounded_wait "$run" 60
+total_kb=$(grep -oE "dbid $m0\): [0-9]+/[0-9]+ kB" "$WORK/resume1.out" | tail -1 | sed -E 's#.*/([0-9]+) kB#\1#')
+is_eq "the first copy was killed at 80 to 90 %" "yes" "$([ -n "$agent" ] && [ "${killed_at:-0}" -ge 80 ] && [ "${killed_at:-0}" -le 90 ] && echo yes)"
+check "the same command again resumes it" gprecoverseg -F -a -s
+output_has "  it resumes our unfinished copy instead of starting again" "holds an unfinished full copy of ours: resuming it with the differential strategy"
+sent=$(sed -nE "s/.* $m0 +[^ ]+ +[0-9]+ +Full +[0-9.]+s +([0-9.]+) (kB|MB|GB) +up and in sync.*/\1 \2/p" <<<"$LAST_OUT" | awk '{ m = $2 == "kB" ? 1e3 : $2 == "MB" ? 1e6 : 1e9; printf "%.0f", $1 * m }')
+echo "# resume: killed at ${killed_at}% of ${total_kb} kB; the second run moved ${sent} bytes"
+is_eq "  it moves at most a quarter of the copy again" "yes" "$([ -n "$sent" ] && [ -n "$total_kb" ] && [ "$sent" -le $((total_kb * 1024 / 4)) ] && echo yes)"
+is_eq "  the mirror is up and in sync" "m u s" "$(seg_state "$m0")"
+is_eq "  every row on it" "$(sql "$(seg port "$p0")" "SELECT count(*) || ':' || md5(string_agg(pad, '' ORDER BY g)) FROM resume_t")" "$(sql "$(seg port "$m0")" "SELECT count(*) || ':' || md5(string_agg(pad, '' ORDER BY g)) FROM resume_t")"
 t_done
