@@ -19,6 +19,7 @@ static struct {
 	FILE *console;
 	enum log_verbosity verbosity;
 	void (*hook)(void);
+	void (*after_hook)(void);
 } logstate = { .program = "segrecover", .verbosity = LOG_NORMAL };
 
 const char *log_level_name(enum log_level level)
@@ -145,6 +146,11 @@ void log_set_console_hook(void (*hook)(void))
 	logstate.hook = hook;
 }
 
+void log_set_console_after_hook(void (*hook)(void))
+{
+	logstate.after_hook = hook;
+}
+
 char *log_dir_file(const char *name)
 {
 	const char *slash = logstate.path[0] ? strrchr(logstate.path, '/') : NULL;
@@ -219,6 +225,8 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 			logstate.hook();
 		fprintf(out, "%s\n", line);
 		fflush(out);
+		if (logstate.after_hook)
+			logstate.after_hook();
 	}
 	errno = saved_errno;
 }

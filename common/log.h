@@ -31,6 +31,8 @@ enum log_verbosity log_get_verbosity(void);
 
 /* Called before each console line, e.g. to clear an in-place progress display. */
 void log_set_console_hook(void (*hook)(void));
+/* Called after each console line, e.g. to draw the progress display again at once. */
+void log_set_console_after_hook(void (*hook)(void));
 
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_vmsg(enum log_level level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));

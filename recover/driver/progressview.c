@@ -27,8 +27,51 @@ void pview_init(struct progress_view *v, size_t nrows, bool enabled, bool sequen
 	v->last_logged = xcalloc(nrows ? nrows : 1, sizeof(char *));
 	v->last_logged_at = xcalloc(nrows ? nrows : 1, sizeof(double));
 	active_view = v;
-	if (v->in_place)
+	if (v->in_place) {
 		log_set_console_hook(pview_clear);
+		log_set_console_after_hook(pview_redraw);
+	}
+}
+
+void pview_format_eta(double seconds, char *buf, size_t len)
+{
+	long s = seconds < 0 ? 0 : (long) (seconds + 0.5);
+
+	if (s >= 3600)
+		snprintf(buf, len, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+	else
+		snprintf(buf, len, "%ld:%02ld", s / 60, s % 60);
+}
+
+bool pview_total_text(const struct run_row *rows, size_t n, double now, char *buf, size_t len)
+{
+	uint64_t done = 0, total = 0;
+	double rate = 0, earliest = 0;
+	char d[32], t[32], eta[32];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct run_row *r = &rows[i];
+
+		if (r->state == RUN_COPYING && r->total > 0 && strcmp(r->phase, "copy") == 0) {
+			done += r->done < r->total ? r->done : r->total;
+			total += r->total;
+			if (earliest == 0 || r->t_copy_start < earliest)
+				earliest = r->t_copy_start;
+		}
+	}
+	if (total == 0)
+		return false;
+	if (now - earliest > 0.2)
+		rate = (double) done / (now - earliest);
+	plan_format_bytes(done, d, sizeof(d));
+	plan_format_bytes(total, t, sizeof(t));
+	if (rate > 0)
+		pview_format_eta((double) (total - done) / rate, eta, sizeof(eta));
+	else
+		snprintf(eta, sizeof(eta), "unknown");
+	snprintf(buf, len, "total: %s of %s (%u%%), %.1f MB/s, ETA %s", d, t,
+		 (unsigned) (done * 100 / total), rate / 1e6, eta);
+	return true;
 }
 
 void pview_row_text(const struct run_row *r, double now, char *buf, size_t len)
@@ -46,6 +89,14 @@ void pview_row_text(const struct run_row *r, double now, char *buf, size_t len)
 			int n = snprintf(buf, len, "%llu/%llu kB (%u%%), %.1f MB/s",
 					 (unsigned long long) r->done / 1024,
 					 (unsigned long long) r->total / 1024, pct, rate);
+
+			if (rate > 0 && r->done < r->total && n > 0 && (size_t) n < len) {
+				char eta[32];
+
+				pview_format_eta((double) (r->total - r->done) / (rate * 1e6), eta,
+						 sizeof(eta));
+				n += snprintf(buf + n, len - (size_t) n, ", ETA %s", eta);
+			}
 
 			/* Compared and moved differ for a differential copy: both are shown. */
 			if (r->sent > 0 && n > 0 && (size_t) n < len)
@@ -109,6 +160,37 @@ static void write_progress_file(struct progress_view *v, struct run_row *rows, s
 	strbuf_release(&sb);
 }
 
+static void draw(struct progress_view *v, struct run_row *rows, size_t n, double now)
+{
+	char total[256];
+	bool with_total = n > 1 && pview_total_text(rows, n, now, total, sizeof(total));
+
+	if (v->lines_drawn)
+		printf("\033[%dA", v->lines_drawn);
+	for (size_t i = 0; i < n; i++) {
+		char label[256], text[256];
+
+		row_label(&rows[i], label, sizeof(label));
+		pview_row_text(&rows[i], now, text, sizeof(text));
+		printf("%s: %s\033[K\n", label, text);
+	}
+	if (with_total)
+		printf("%s\033[K\n", total);
+	v->lines_drawn = (int) n + (with_total ? 1 : 0);
+	v->rows = rows;
+	fflush(stdout);
+}
+
+/* After a log line: the block goes back under it at once, instead of at the next update. */
+void pview_redraw(void)
+{
+	struct progress_view *v = active_view;
+
+	if (v == NULL || !v->in_place || v->rows == NULL || v->lines_drawn != 0)
+		return;
+	draw(v, v->rows, v->nrows, now_seconds());
+}
+
 void pview_update(struct progress_view *v, struct run_row *rows, size_t n, bool force)
 {
 	double now = now_seconds();
@@ -123,17 +205,7 @@ void pview_update(struct progress_view *v, struct run_row *rows, size_t n, bool 
 		if (!force && now - v->last_draw < 0.5)
 			return;
 		v->last_draw = now;
-		if (v->lines_drawn)
-			printf("\033[%dA", v->lines_drawn);
-		for (size_t i = 0; i < n; i++) {
-			char label[256], text[256];
-
-			row_label(&rows[i], label, sizeof(label));
-			pview_row_text(&rows[i], now, text, sizeof(text));
-			printf("%s: %s\033[K\n", label, text);
-		}
-		v->lines_drawn = (int) n;
-		fflush(stdout);
+		draw(v, rows, n, now);
 		return;
 	}
 	/* Sequential: a log line when a row's step changes, and its figures every 5 seconds. */
@@ -156,14 +228,24 @@ void pview_update(struct progress_view *v, struct run_row *rows, size_t n, bool 
 		v->last_logged[i] = xstrdup(text);
 		v->last_logged_at[i] = now;
 	}
+	if (n > 1 && now - v->last_total_log >= 5.0) {
+		char total[256];
+
+		if (pview_total_text(rows, n, now, total, sizeof(total))) {
+			log_info("%s", total);
+			v->last_total_log = now;
+		}
+	}
 }
 
 void pview_finish(struct progress_view *v)
 {
 	if (v->progress_file)
 		unlink(v->progress_file);
-	if (v->in_place)
+	if (v->in_place) {
 		log_set_console_hook(NULL);
+		log_set_console_after_hook(NULL);
+	}
 	for (size_t i = 0; i < v->nrows; i++)
 		free(v->last_logged[i]);
 	free(v->last_logged);

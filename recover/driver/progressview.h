@@ -21,6 +21,8 @@ struct progress_view {
 	char **last_logged;   /* sequential mode: what was last logged per row */
 	double *last_logged_at;
 	size_t nrows;
+	struct run_row *rows; /* as last drawn: redrawn at once after a log line */
+	double last_total_log; /* sequential mode: when the total was last logged */
 };
 
 void pview_init(struct progress_view *v, size_t nrows, bool enabled, bool sequential,
@@ -29,9 +31,20 @@ void pview_init(struct progress_view *v, size_t nrows, bool enabled, bool sequen
 void pview_update(struct progress_view *v, struct run_row *rows, size_t nrows, bool force);
 /* Erase the in-place block, so that a log line can be printed (registered as the log hook). */
 void pview_clear(void);
+/* Draw it again at once after the log line (the after-hook). */
+void pview_redraw(void);
 void pview_finish(struct progress_view *v);
 
-/* The text shown for a row: "1164848/1371715 kB (84%), 312.0 MB/s" or the step it is at. */
+/* The text shown for a row: "1164848/1371715 kB (84%), 312.0 MB/s, ETA 0:04" or its step. */
 void pview_row_text(const struct run_row *r, double now, char *buf, size_t len);
+
+/*
+ * The line for every copy at once: "total: 2.1 GB of 3.4 GB (61%), 410.0 MB/s, ETA 0:03"; false
+ * when no copy knows its total yet.
+ */
+bool pview_total_text(const struct run_row *rows, size_t n, double now, char *buf, size_t len);
+
+/* "1:05", "12:00:03": the ETA of the copies still to do at their current rate. */
+void pview_format_eta(double seconds, char *buf, size_t len);
 
 #endif
