@@ -63,13 +63,14 @@ bool pview_total_text(const struct run_row *rows, size_t n, double now, char *bu
 		return false;
 	if (now - earliest > 0.2)
 		rate = (double) done / (now - earliest);
-	plan_format_bytes(done, d, sizeof(d));
-	plan_format_bytes(total, t, sizeof(t));
+	/* The rows' own units (pg_basebackup's kB), so that the block reads as one. */
+	snprintf(d, sizeof(d), "%llu", (unsigned long long) done / 1024);
+	snprintf(t, sizeof(t), "%llu kB", (unsigned long long) total / 1024);
 	if (rate > 0)
 		pview_format_eta((double) (total - done) / rate, eta, sizeof(eta));
 	else
 		snprintf(eta, sizeof(eta), "unknown");
-	snprintf(buf, len, "total: %s of %s (%u%%), %.1f MB/s, ETA %s", d, t,
+	snprintf(buf, len, "total: %s/%s (%u%%), %.1f MB/s, ETA %s", d, t,
 		 (unsigned) (done * 100 / total), rate / 1e6, eta);
 	return true;
 }

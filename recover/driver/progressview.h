@@ -39,7 +39,7 @@ void pview_finish(struct progress_view *v);
 void pview_row_text(const struct run_row *r, double now, char *buf, size_t len);
 
 /*
- * The line for every copy at once: "total: 2.1 GB of 3.4 GB (61%), 410.0 MB/s, ETA 0:03"; false
+ * The line for every copy at once: "total: 2050781/3320312 kB (61%), 410.0 MB/s, ETA 0:03"; false
  * when no copy knows its total yet.
  */
 bool pview_total_text(const struct run_row *rows, size_t n, double now, char *buf, size_t len);
