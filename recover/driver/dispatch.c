@@ -169,8 +169,9 @@ static int row_start(void *ctx, size_t i, struct runner_spawn *sp)
 	r->done = r->total = r->sent = 0;
 	r->state = RUN_COPYING;
 	sp->argv = strvec_argv(&r->argv);
-	log_info("dbid %d: %s recovery of " SEG_FMT " from " SEG_FMT " started", p->target.dbid,
-		 p->s->label, SEG_ARGS(&p->target), SEG_ARGS(p->source));
+	/* The instance is named once: SEG_FMT already starts with its dbid. */
+	log_info("%s recovery of " SEG_FMT " from " SEG_FMT " started", p->s->label,
+		 SEG_ARGS(&p->target), SEG_ARGS(p->source));
 	return 1;
 }
 

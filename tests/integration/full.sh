@@ -94,6 +94,7 @@ LAST_OUT=$(cat "$WORK/two.out")
 output_has "progress lines with bytes, percent and rate" "dbid $m2\): [0-9]+/[0-9]+ kB \([0-9]+%\), [0-9.]+ MB/s"
 output_has "  each with its ETA" "dbid $m2\): [0-9]+/[0-9]+ kB \([0-9]+%\), [0-9.]+ MB/s, ETA [0-9]+:[0-9]{2}"
 output_has "  and the total of both copies with theirs" "total: [0-9]+/[0-9]+ kB \([0-9]+%\), [0-9.]+ MB/s, ETA [0-9]+:[0-9]{2}"
+output_lacks "  no log line names the same instance twice (dbid N: ... dbid N (...))" "dbid ([0-9]+): .*dbid \1 \("
 first_done=$(grep -n "copied and started" "$WORK/two.out" | head -1 | cut -d: -f1)
 starts=$(head -n "${first_done:-0}" "$WORK/two.out" | grep -c "recovery of .* started")
 is_eq "both copies ran at the same time (two starts before the first finish)" "2" "$starts"
