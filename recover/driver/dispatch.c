@@ -125,10 +125,10 @@ static void build_argv(struct dispatch *d, struct run_row *r, const char *verb)
 		strvec_push(av, "-v");
 	if (strcmp(verb, AGENT_VERB_RECOVER) == 0) {
 		/* Greenplum's names: pg_basebackup.<time>.dbid<N>.out and the like, per strategy. */
-		const char *tool = strcmp(p->s->name, "full") == 0	   ? "pg_basebackup"
-				   : strcmp(p->s->name, "incremental") == 0 ? "pg_rewind"
-				   : strcmp(p->s->name, "differential") == 0 ? "rsync"
-									      : p->s->name;
+		const char *tool = p->s == strategy_for_type('F')   ? "pg_basebackup"
+				   : p->s == strategy_for_type('I') ? "pg_rewind"
+				   : p->s == strategy_for_type('D') ? "rsync"
+								    : p->s->name;
 		char stamp[32];
 		time_t now = time(NULL);
 		struct tm tm;

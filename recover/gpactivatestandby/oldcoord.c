@@ -65,10 +65,11 @@ static long lock_pid(const char *host, const char *path)
 int oldcoord_alive(const struct old_coordinator *oc, bool *warning, struct errbuf *err)
 {
 	*warning = false;
-	if (answers(oc))
-		return errbuf_set(err, "the coordinator at %s:%d still answers connections", oc->host,
-				  oc->port),
-		       1;
+	if (answers(oc)) {
+		errbuf_set(err, "the coordinator at %s:%d still answers connections", oc->host,
+			   oc->port);
+		return 1;
+	}
 	if (oc->socketdir && oc->socketdir[0]) {
 		char path[1400];
 		long pid;
@@ -86,11 +87,11 @@ int oldcoord_alive(const struct old_coordinator *oc, bool *warning, struct errbu
 		if (pid > 0) {
 			int alive = pid_alive(oc->host, pid);
 
-			if (alive > 0)
-				return errbuf_set(err, "process %ld holds the coordinator's socket lock "
-						       "%s on %s",
-						  pid, path, oc->host),
-				       1;
+			if (alive > 0) {
+				errbuf_set(err, "process %ld holds the coordinator's socket lock %s on %s",
+					   pid, path, oc->host);
+				return 1;
+			}
 			log_info("the socket lock %s on %s names process %ld, which is gone: left by "
 				 "the coordinator that failed",
 				 path, oc->host, pid);
@@ -99,11 +100,12 @@ int oldcoord_alive(const struct old_coordinator *oc, bool *warning, struct errbu
 	if (oc->datadir && host_is_local(oc->host)) {
 		pid_t pid = 0;
 
-		if (postmaster_running(oc->datadir, &pid))
-			return errbuf_set(err, "a postmaster (PID %d) runs in the coordinator's data "
-					       "directory %s",
-					  (int) pid, oc->datadir),
-			       1;
+		if (postmaster_running(oc->datadir, &pid)) {
+			errbuf_set(err, "a postmaster (PID %d) runs in the coordinator's data directory "
+				   "%s",
+				   (int) pid, oc->datadir);
+			return 1;
+		}
 	}
 	return 0;
 }

@@ -184,7 +184,7 @@ static int run_create_steps(struct coordinator *coord, const struct step_env *en
 			goto out;
 		}
 		log_info("Updating pg_hba.conf file...");
-		if (steps_admit_standby(env, &cat, j, &err) != 0) {
+		if (steps_admit_standby(&cat, j, &err) != 0) {
 			rc = fail_step(coord->datadir, j, "hba", err.msg);
 			goto out;
 		}
@@ -197,11 +197,14 @@ static int run_create_steps(struct coordinator *coord, const struct step_env *en
 	if ((rc = check_interrupted(coord->datadir, j)) != 0)
 		goto out;
 	if (!journal_has_done(j, STEP_COPY)) {
+		/* Only a copy an earlier run began can be the one that streams now. */
+		bool copy_begun = j->step == STEP_COPY;
+
 		if (journal_mark(coord->datadir, j, STEP_COPY, false, &err) != 0) {
 			rc = fail_step(coord->datadir, j, "copy", err.msg);
 			goto out;
 		}
-		if (steps_standby_streams(coord->conn) && j->step == STEP_COPY) {
+		if (copy_begun && steps_standby_streams(coord->conn)) {
 			/* an earlier run copied and started it, and was stopped before it recorded so */
 			log_info("The standby coordinator already streams from the coordinator");
 		} else if (steps_copy_standby(env, &cat, j, &err) != 0) {
@@ -476,7 +479,6 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_interrupt);
 	signal(SIGTERM, on_interrupt);
 	signal(SIGPIPE, SIG_IGN);
-	env.coordinator = coord.conn;
 	env.logdir = o.logdir;
 	env.verbosity = o.verbosity;
 	if (o.standby_host)

@@ -54,14 +54,13 @@ static void standby_segment(const struct standby_journal *j, struct segment *s)
 	s->datadir = (char *) j->datadir;
 }
 
-int steps_admit_standby(const struct step_env *env, const struct catalog *cat,
-			const struct standby_journal *j, struct errbuf *err)
+int steps_admit_standby(const struct catalog *cat, const struct standby_journal *j,
+			struct errbuf *err)
 {
 	struct hba_admission *list = xcalloc(cat->nsegs + 1, sizeof(*list));
 	size_t n = 0;
 	int rc;
 
-	(void) env;
 	for (size_t i = 0; i < cat->nsegs; i++) {
 		const struct segment *s = &cat->segs[i];
 

@@ -16,7 +16,6 @@
 
 /* How the steps run: what the agents are told. */
 struct step_env {
-	PGconn *coordinator;
 	const char *logdir;
 	enum log_verbosity verbosity;
 };
@@ -28,8 +27,8 @@ bool steps_host_answers(const char *host);
 int steps_path_test(const char *host, char kind, const char *path, bool *yes, struct errbuf *err);
 
 /* The coordinator's and every up segment's pg_hba.conf admit the standby J describes. */
-int steps_admit_standby(const struct step_env *env, const struct catalog *cat,
-			const struct standby_journal *j, struct errbuf *err);
+int steps_admit_standby(const struct catalog *cat, const struct standby_journal *j,
+			struct errbuf *err);
 
 /* Is the standby streaming from the coordinator now (its walsender, state streaming)? */
 bool steps_standby_streams(PGconn *coordinator);

@@ -87,6 +87,12 @@ for victim in "$P0_DIR|$SB_PORT" "$COORDINATOR_DATA_DIRECTORY|$PGPORT" "$P0_DIR|
 	is_eq "$vdir is untouched and its server runs" "yes yes" "$([ -f "$vdir/PG_VERSION" ] && echo yes) $(pg_isready -q -h 127.0.0.1 -p "$([ "$vdir" = "$P0_DIR" ] && echo "$P0_PORT" || echo "$PGPORT")" && echo yes)"
 done
 as_admin rm -f "$JOURNAL"
+# A standby directory inside a primary's: the agent's guard refuses it before writing anything
+# there, and -r undoes what the create had done (its catalog row).
+check_fails "a standby directory inside a primary's data directory is refused by the guard" 2 "lies inside the data directory of dbid $p0" gpinitstandby -s 127.0.0.1 -P "$SB_PORT" -S "$P0_DIR/standby" -a
+is_eq "  nothing was written inside the primary's directory, which still runs" "no t" "$([ -e "$P0_DIR/standby" ] && echo yes || echo no) $(sql "$P0_PORT" "SELECT true")"
+check "  gpinitstandby -r undoes the refused create" gpinitstandby -r -a
+is_eq "  no standby row, no journal" "0 no" "$(standby_rows) $([ -e "$JOURNAL" ] && echo yes || echo no)"
 # The agent's remove verb on a running server that is not the one named: never stopped.
 check_fails "gpsegrecovery remove: a running primary on another port is not stopped" 1 "not stopped, nothing is removed" gpsegrecovery remove --dbid 99 --target-datadir "$P0_DIR" --target-port "$SB_PORT"
 is_eq "that primary still runs" "t" "$(sql "$P0_PORT" "SELECT true")"
