@@ -10,6 +10,7 @@
 #include "log.h"
 #include "registry.h"
 #include "targetguard.h"
+#include "units.h"
 #include "xalloc.h"
 
 /*
@@ -427,7 +428,7 @@ void plan_display(const struct plan *plan, const struct plan_options *opts)
 		if (r->estimated) {
 			char bytes[32];
 
-			plan_format_bytes(r->estimate_bytes, bytes, sizeof(bytes));
+			units_format_bytes(r->estimate_bytes, bytes, sizeof(bytes));
 			show("Bytes to move (estimate)", bytes);
 		} else {
 			show("Bytes to move (estimate)", "known once the copy has looked at the target");
@@ -460,19 +461,9 @@ void plan_display(const struct plan *plan, const struct plan_options *opts)
 				total += plan->rows[i].estimate_bytes;
 				known++;
 			}
-		plan_format_bytes(total, bytes, sizeof(bytes));
+		units_format_bytes(total, bytes, sizeof(bytes));
 		if (known > 0)
 			log_info("Bytes to move in all (estimate) = %s, for %zu of %zu segment(s)", bytes,
 				 known, plan->nrows);
 	}
-}
-
-void plan_format_bytes(uint64_t bytes, char *buf, size_t len)
-{
-	if (bytes >= 1000000000ULL)
-		snprintf(buf, len, "%.2f GB", (double) bytes / 1e9);
-	else if (bytes >= 1000000ULL)
-		snprintf(buf, len, "%.1f MB", (double) bytes / 1e6);
-	else
-		snprintf(buf, len, "%llu kB", (unsigned long long) (bytes + 999) / 1000);
 }

@@ -70,9 +70,6 @@ size_t plan_skip_unresolvable(struct plan *plan);
 /* Drop every row whose failed instance is not one of DBIDS (rebalance recovers only its own). */
 void plan_keep_only(struct plan *plan, const int *dbids, size_t ndbids);
 
-/* "1.65 GB", "494.1 MB", "12 kB": the one unit system of plans and summaries (powers of 1000). */
-void plan_format_bytes(uint64_t bytes, char *buf, size_t len);
-
 /* Greenplum's "instance recovery parameters" display, through the log. */
 void plan_display(const struct plan *plan, const struct plan_options *opts);
 

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "proto/progressfile.h"
 #include "strbuf.h"
+#include "units.h"
 #include "xalloc.h"
 
 static struct progress_view *active_view;
@@ -71,7 +72,7 @@ bool pview_total_text(const struct run_row *rows, size_t n, double now, char *bu
 	else
 		snprintf(eta, sizeof(eta), "unknown");
 	snprintf(buf, len, "total: %s/%s (%u%%), %.1f MB/s, ETA %s", d, t,
-		 (unsigned) (done * 100 / total), rate / 1e6, eta);
+		 (unsigned) (done * 100 / total), rate / UNITS_MB, eta);
 	return true;
 }
 
@@ -84,7 +85,7 @@ void pview_row_text(const struct run_row *r, double now, char *buf, size_t len)
 	case RUN_COPYING:
 		if (r->total > 0 && strcmp(r->phase, "copy") == 0) {
 			double secs = now - r->t_copy_start;
-			double rate = secs > 0.2 ? (double) r->done / secs / 1e6 : 0;
+			double rate = secs > 0.2 ? (double) r->done / secs / UNITS_MB : 0;
 			unsigned pct = (unsigned) (r->done >= r->total ? 100 : r->done * 100 / r->total);
 
 			int n = snprintf(buf, len, "%llu/%llu kB (%u%%), %.1f MB/s",
@@ -94,7 +95,7 @@ void pview_row_text(const struct run_row *r, double now, char *buf, size_t len)
 			if (rate > 0 && r->done < r->total && n > 0 && (size_t) n < len) {
 				char eta[32];
 
-				pview_format_eta((double) (r->total - r->done) / (rate * 1e6), eta,
+				pview_format_eta((double) (r->total - r->done) / (rate * UNITS_MB), eta,
 						 sizeof(eta));
 				n += snprintf(buf + n, len - (size_t) n, ", ETA %s", eta);
 			}

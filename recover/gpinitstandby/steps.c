@@ -11,6 +11,7 @@
 #include "exec.h"
 #include "replication.h"
 #include "strbuf.h"
+#include "units.h"
 #include "xalloc.h"
 
 bool steps_host_answers(const char *host)
@@ -150,9 +151,9 @@ static void copy_line(void *ctx, const struct agent_line *al)
 		if (t - v->last < 2.0)
 			break;
 		v->last = t;
-		plan_format_bytes(al->done, done, sizeof(done));
+		units_format_bytes(al->done, done, sizeof(done));
 		if (al->total > 0) {
-			plan_format_bytes(al->total, total, sizeof(total));
+			units_format_bytes(al->total, total, sizeof(total));
 			log_info("standby: copied %s of %s (%.0f%%)", done, total,
 				 100.0 * (double) al->done / (double) al->total);
 		} else {
@@ -164,7 +165,7 @@ static void copy_line(void *ctx, const struct agent_line *al)
 			al->msg);
 		break;
 	case AGENT_DONE:
-		plan_format_bytes(al->done, done, sizeof(done));
+		units_format_bytes(al->done, done, sizeof(done));
 		log_info("standby: %s copied in %.1f s", done, al->seconds);
 		break;
 	default:

@@ -26,6 +26,7 @@
 #include "proto/progressfile.h"
 #include "registry.h"
 #include "strbuf.h"
+#include "units.h"
 #include "xalloc.h"
 
 static const char program[] = "gprecoverseg";
@@ -184,7 +185,7 @@ static int summarize(const struct dispatch *d, const struct recoverseg_options *
 		double secs = (r->t_end > 0 ? r->t_end : r->t_start) - r->t_start;
 
 		/* A row that did not finish copied what its last progress report counted. */
-		plan_format_bytes(r->saw_done ? r->bytes : r->done, bytes, sizeof(bytes));
+		units_format_bytes(r->saw_done ? r->bytes : r->done, bytes, sizeof(bytes));
 		snprintf(type, sizeof(type), "%s%s", r->plan->s->label,
 			 r->fell_back ? " (fallback)" : "");
 		log_info("   %-8d %-24s %-6d %-13s %8.1fs %10s  %s", r->plan->target.dbid,

@@ -34,11 +34,12 @@
 #include "replication.h"
 #include "strategy.h"
 #include "strbuf.h"
+#include "units.h"
 #include "xalloc.h"
 
 #define DIFF_APPLICATION_NAME "gprecoverseg_differential"
 #define LOG_DIRECTORY_ARG "log_directory="
-#define MB(b) ((unsigned long long) (b) / 1000000)
+#define MB(b) units_whole_mb(b)
 
 /* One run: owned here, released by release(). */
 struct diff {

@@ -31,6 +31,7 @@
 #include "replication.h"
 #include "strategy.h"
 #include "strbuf.h"
+#include "units.h"
 #include "xalloc.h"
 
 /*
@@ -599,15 +600,15 @@ static int full_run(struct recovery *r, struct errbuf *err)
 			     "%llu MB received (%.0f MB/s), backup " LSN_FMT " to " LSN_FMT
 			     "; copy %.2f s, final sync %.2f s, total %.2f s",
 			     src, res.extract.files, res.extract.dirs, res.extract.links,
-			     (unsigned long long) (res.bytes >> 20),
-			     t_copy > 0 ? (double) res.bytes / 1e6 / t_copy : 0.0, LSN_ARGS(start_lsn),
+			     units_whole_mb(res.bytes),
+			     t_copy > 0 ? (double) res.bytes / UNITS_MB / t_copy : 0.0, LSN_ARGS(start_lsn),
 			     LSN_ARGS(end_lsn), t_copy, t_sync, total);
 		if (r->compression)
 			strategy_log(r, LOG_INFO,
 				     "%s compression on the source: %llu MB received for %llu MB of "
 				     "files (%.1f:1)",
-				     r->compression, (unsigned long long) (res.bytes >> 20),
-				     (unsigned long long) (res.extract.file_bytes >> 20),
+				     r->compression, units_whole_mb(res.bytes),
+				     units_whole_mb(res.extract.file_bytes),
 				     res.bytes > 0 ? (double) res.extract.file_bytes / (double) res.bytes
 						   : 0.0);
 	}

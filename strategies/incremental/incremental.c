@@ -33,6 +33,7 @@
 #include "replication.h"
 #include "strategy.h"
 #include "targetmark.h"
+#include "units.h"
 #include "xalloc.h"
 
 static const char *const keep_target_names[] = { TARGET_LOCK_FILE, TARGET_MARK_FILE, "standby.signal",
@@ -648,9 +649,9 @@ static int incremental_run(struct recovery *r, struct errbuf *err)
 	r->bytes_total = totals.fetch_bytes;
 	strategy_log(r, LOG_INFO, "dbid %d: need to copy %llu MB (%zu changed blocks, %zu whole files, "
 				  "%zu tails; %zu truncated, %zu removed) of a %llu MB source",
-		     r->dbid, (unsigned long long) totals.fetch_bytes / 1000000, totals.blocks, totals.copy,
+		     r->dbid, units_whole_mb(totals.fetch_bytes), totals.blocks, totals.copy,
 		     totals.copy_tail, totals.truncate, totals.remove,
-		     (unsigned long long) totals.source_bytes / 1000000);
+		     units_whole_mb(totals.source_bytes));
 
 	/* From here on the target changes: it can only start as a standby, and says it is mixed. */
 	if (r->host->begin_changes(r, err) != 0)

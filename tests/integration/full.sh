@@ -247,7 +247,7 @@ total_kb=$(grep -oE "dbid $m0\): [0-9]+/[0-9]+ kB" "$WORK/resume1.out" | tail -1
 is_eq "the first copy was killed at 80 to 90 %" "yes" "$([ -n "$agent" ] && [ "${killed_at:-0}" -ge 80 ] && [ "${killed_at:-0}" -le 90 ] && echo yes)"
 check "the same command again resumes it" gprecoverseg -F -a -s
 output_has "  it resumes our unfinished copy instead of starting again" "holds an unfinished full copy of ours: resuming it with the differential strategy"
-sent=$(sed -nE "s/.* $m0 +[^ ]+ +[0-9]+ +Full +[0-9.]+s +([0-9.]+) (kB|MB|GB) +up and in sync.*/\1 \2/p" <<<"$LAST_OUT" | awk '{ m = $2 == "kB" ? 1e3 : $2 == "MB" ? 1e6 : 1e9; printf "%.0f", $1 * m }')
+sent=$(sed -nE "s/.* $m0 +[^ ]+ +[0-9]+ +Full +[0-9.]+s +([0-9.]+) (kB|MB|GB) +up and in sync.*/\1 \2/p" <<<"$LAST_OUT" | awk '{ m = $2 == "kB" ? 1024 : $2 == "MB" ? 1048576 : 1073741824; printf "%.0f", $1 * m }')
 echo "# resume: killed at ${killed_at}% of ${total_kb} kB; the second run moved ${sent} bytes"
 is_eq "  it moves at most a quarter of the copy again" "yes" "$([ -n "$sent" ] && [ -n "$total_kb" ] && [ "$sent" -le $((total_kb * 1024 / 4)) ] && echo yes)"
 is_eq "  the mirror is up and in sync" "m u s" "$(seg_state "$m0")"
