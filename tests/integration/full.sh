@@ -252,4 +252,21 @@ echo "# resume: killed at ${killed_at}% of ${total_kb} kB; the second run moved 
 is_eq "  it moves at most a quarter of the copy again" "yes" "$([ -n "$sent" ] && [ -n "$total_kb" ] && [ "$sent" -le $((total_kb * 1024 / 4)) ] && echo yes)"
 is_eq "  the mirror is up and in sync" "m u s" "$(seg_state "$m0")"
 is_eq "  every row on it" "$(sql "$(seg port "$p0")" "SELECT count(*) || ':' || md5(string_agg(pad, '' ORDER BY g)) FROM resume_t")" "$(sql "$(seg port "$m0")" "SELECT count(*) || ':' || md5(string_agg(pad, '' ORDER BY g)) FROM resume_t")"
+
+# --- on a terminal: the block is drawn in place and back under each log line at once --------
+. "$(dirname "$0")/lib/ttytime.sh"
+m1=$(acting m 1) m2=$(acting m 2)
+stop_instance "$m1"
+stop_instance "$m2"
+check "two mirrors down for the terminal view" "${FTS[@]}"
+SHELL=/bin/bash timeout 120 script -q -e --log-out "$WORK/tty.out" --log-timing "$WORK/tty.tim" \
+	-c "$(printf '%q ' "$BIN/gprecoverseg" -F -a --max-rate 3000)" </dev/null >/dev/null 2>&1
+is_eq "gprecoverseg on a terminal recovered both" "m u s m u s" "$(seg_state "$m1") $(seg_state "$m2")"
+LAST_OUT=$(tr -d '\r' <"$WORK/tty.out")
+output_has "  the block is drawn in place (cursor up, erase to end of line)" $'\033\\[[0-9]+A'
+output_has "  with a row per copy" $'\\(dbid [0-9]+\\): [0-9]+/[0-9]+ kB \\([0-9]+%\\), [0-9.]+ MB/s.*\033\\[K'
+gaps=$(tty_redraw_gaps "$WORK/tty.out" "$WORK/tty.tim")
+echo "# log lines followed by the block: $(wc -l <<<"$gaps"), gaps (s): $(tr '\n' ' ' <<<"$gaps")"
+is_eq "  every log line during the copies is followed by the block at once (under 100 ms)" "yes" \
+	"$([ -n "$gaps" ] && awk '$1 > 0.1 { bad = 1 } END { exit bad }' <<<"$gaps" && echo yes)"
 t_done
