@@ -8,7 +8,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define UNITS_KB 1024.0
 #define UNITS_MB (1024.0 * 1024.0)
 #define UNITS_GB (1024.0 * 1024.0 * 1024.0)
 

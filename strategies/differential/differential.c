@@ -39,7 +39,6 @@
 
 #define DIFF_APPLICATION_NAME "gprecoverseg_differential"
 #define LOG_DIRECTORY_ARG "log_directory="
-#define MB(b) units_whole_mb(b)
 
 /* One run: owned here, released by release(). */
 struct diff {
@@ -457,7 +456,7 @@ static int differential_run(struct recovery *r, struct errbuf *err)
 				  "%zu files patched, %zu copied whole, %zu vanished on the source; "
 				  "%zu removed, %zu truncated, %zu directories and %zu tablespace "
 				  "links made",
-		     r->dbid, MB(t.compared), MB(t.received), t.pages, t.patched, t.whole, t.gone,
+		     r->dbid, units_whole_mb(t.compared), units_whole_mb(t.received), t.pages, t.patched, t.whole, t.gone,
 		     d.removed, t.truncated, d.dirs_made, d.links_made);
 	strategy_log(r, LOG_INFO, "peak memory of the differential helper next to source dbid %d: "
 				  "%.1f MB",

@@ -3,6 +3,7 @@
 # trip, a new data directory and port, two contents at once, the lock, progress in gpstate -e,
 # a source that dies during the copy, and an external strategy plugin.
 . "$(dirname "$0")/lib/testlib.sh"
+. "$(dirname "$0")/lib/ttytime.sh"
 
 cluster_create
 FTS=(gpfts --once --retries 2 --retry-delay 300)
@@ -254,7 +255,6 @@ is_eq "  the mirror is up and in sync" "m u s" "$(seg_state "$m0")"
 is_eq "  every row on it" "$(sql "$(seg port "$p0")" "SELECT count(*) || ':' || md5(string_agg(pad, '' ORDER BY g)) FROM resume_t")" "$(sql "$(seg port "$m0")" "SELECT count(*) || ':' || md5(string_agg(pad, '' ORDER BY g)) FROM resume_t")"
 
 # --- on a terminal: the block is drawn in place and back under each log line at once --------
-. "$(dirname "$0")/lib/ttytime.sh"
 m1=$(acting m 1) m2=$(acting m 2)
 stop_instance "$m1"
 stop_instance "$m2"
