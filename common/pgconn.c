@@ -7,6 +7,9 @@
 #include "log.h"
 #include "xalloc.h"
 
+/* The most keywords params_keywords fills, with the terminating NULL. */
+#define PGCONN_MAX_KEYWORDS 16
+
 /* Per thread: gpstate probes instances from several threads at once. */
 static _Thread_local char last_connect_sqlstate[6];
 static _Thread_local bool last_connect_answered;
@@ -54,20 +57,18 @@ static void remember_connect_failure(const char *const *keys, const char *const 
 	last_connect_answered = ping == PQPING_OK || ping == PQPING_REJECT;
 }
 
-PGconn *pg_connect(const struct pgconn_params *p, struct errbuf *err)
+/* The keywords of PARAMS for libpq's *Params functions; the buffers hold the numbers. */
+static void params_keywords(const struct pgconn_params *p, const char **keys, const char **vals,
+			    char *portbuf, size_t portlen, char *timeoutbuf, size_t timeoutlen)
 {
-	const char *keys[16];
-	const char *vals[16];
-	char portbuf[16], timeoutbuf[16], msg[1024];
 	int n = 0;
-	PGconn *conn;
 
 	if (p->host) {
 		keys[n] = "host";
 		vals[n++] = p->host;
 	}
 	if (p->port > 0) {
-		snprintf(portbuf, sizeof(portbuf), "%d", p->port);
+		snprintf(portbuf, portlen, "%d", p->port);
 		keys[n] = "port";
 		vals[n++] = portbuf;
 	}
@@ -79,7 +80,7 @@ PGconn *pg_connect(const struct pgconn_params *p, struct errbuf *err)
 	}
 	keys[n] = "application_name";
 	vals[n++] = p->application_name ? p->application_name : log_program();
-	snprintf(timeoutbuf, sizeof(timeoutbuf), "%d",
+	snprintf(timeoutbuf, timeoutlen, "%d",
 		 p->connect_timeout > 0 ? p->connect_timeout : PGCONN_DEFAULT_TIMEOUT);
 	keys[n] = "connect_timeout";
 	vals[n++] = timeoutbuf;
@@ -98,7 +99,26 @@ PGconn *pg_connect(const struct pgconn_params *p, struct errbuf *err)
 	vals[n++] = "3";
 	keys[n] = NULL;
 	vals[n] = NULL;
+}
 
+PGPing pg_ping(const struct pgconn_params *p)
+{
+	const char *keys[PGCONN_MAX_KEYWORDS];
+	const char *vals[PGCONN_MAX_KEYWORDS];
+	char portbuf[16], timeoutbuf[16];
+
+	params_keywords(p, keys, vals, portbuf, sizeof(portbuf), timeoutbuf, sizeof(timeoutbuf));
+	return PQpingParams(keys, vals, 0);
+}
+
+PGconn *pg_connect(const struct pgconn_params *p, struct errbuf *err)
+{
+	const char *keys[PGCONN_MAX_KEYWORDS];
+	const char *vals[PGCONN_MAX_KEYWORDS];
+	char portbuf[16], timeoutbuf[16], msg[1024];
+	PGconn *conn;
+
+	params_keywords(p, keys, vals, portbuf, sizeof(portbuf), timeoutbuf, sizeof(timeoutbuf));
 	conn = PQconnectdbParams(keys, vals, 0);
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
 		pg_errmsg(conn, msg, sizeof(msg));

@@ -24,6 +24,13 @@ struct pgconn_params {
 /* Connect; NULL and err filled ("cannot connect to HOST:PORT: <libpq message>") on failure. */
 PGconn *pg_connect(const struct pgconn_params *params, struct errbuf *err);
 
+/*
+ * PQpingParams with the keywords pg_connect would use: PQPING_OK accepts connections,
+ * PQPING_REJECT a postmaster that refuses them (starting, not yet consistent, shutting down),
+ * PQPING_NO_RESPONSE nothing answers. No session is opened and no password is needed.
+ */
+PGPing pg_ping(const struct pgconn_params *params);
+
 /* Connect to an instance of the catalog on its address and port. */
 PGconn *pg_connect_segment(const struct segment *seg, int connect_timeout, bool replication,
 			   struct errbuf *err);

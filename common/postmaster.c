@@ -149,6 +149,50 @@ bool postmaster_running(const char *datadir, pid_t *pid)
 	return postmaster_state(datadir, pid) == POSTMASTER_RUNNING;
 }
 
+enum postmaster_status postmaster_status_of(const char *text)
+{
+	static const struct {
+		const char *word;
+		enum postmaster_status status;
+	} words[] = {
+		{ "starting", POSTMASTER_STATUS_STARTING },
+		{ "stopping", POSTMASTER_STATUS_STOPPING },
+		{ "ready", POSTMASTER_STATUS_READY },
+		{ "standby", POSTMASTER_STATUS_STANDBY },
+	};
+	const char *line = text;
+	size_t len;
+
+	/* LOCK_FILE_LINE_PM_STATUS is line 8; the server pads the word with spaces to 8 characters. */
+	for (int n = 1; n < 8 && line != NULL; n++) {
+		line = strchr(line, '\n');
+		if (line != NULL)
+			line++;
+	}
+	if (line == NULL)
+		return POSTMASTER_STATUS_UNKNOWN;
+	len = strcspn(line, " \n");
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (len == strlen(words[i].word) && strncmp(line, words[i].word, len) == 0)
+			return words[i].status;
+	return POSTMASTER_STATUS_UNKNOWN;
+}
+
+enum postmaster_status postmaster_status(const char *datadir)
+{
+	char *pidfile = path_join(datadir, "postmaster.pid");
+	char *text = NULL;
+	size_t len;
+	struct errbuf ignored;
+	enum postmaster_status status = POSTMASTER_STATUS_UNKNOWN;
+
+	if (read_small_file(pidfile, &text, &len, &ignored) == 0)
+		status = postmaster_status_of(text);
+	free(text);
+	free(pidfile);
+	return status;
+}
+
 /* How REAL stands to the directory a process works in, by inode: see path_relation. */
 static enum path_relation relation_to(const char *real, const struct stat *real_st, pid_t pid,
 				      const struct stat *cwd)

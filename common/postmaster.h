@@ -27,6 +27,25 @@ enum postmaster_state postmaster_state(const char *datadir, pid_t *pid);
 /* postmaster_state() == POSTMASTER_RUNNING. */
 bool postmaster_running(const char *datadir, pid_t *pid);
 
+/*
+ * What the postmaster itself says of its state, on line 8 of postmaster.pid (PostgreSQL 10 and
+ * later write it; pg_ctl -w reads the same line).
+ */
+enum postmaster_status {
+	POSTMASTER_STATUS_UNKNOWN,  /* no pid file, no such line yet, or a word we do not know */
+	POSTMASTER_STATUS_STARTING, /* "starting": a standby that is not consistent yet says so */
+	POSTMASTER_STATUS_STOPPING, /* "stopping" */
+	POSTMASTER_STATUS_READY,    /* "ready": accepts connections (a hot standby: consistent) */
+	POSTMASTER_STATUS_STANDBY,  /* "standby": in recovery with hot_standby off, which never
+				       accepts connections, consistent or not */
+};
+
+/* The status DATADIR's postmaster.pid reports; it says nothing of whether that process lives. */
+enum postmaster_status postmaster_status(const char *datadir);
+
+/* Pure helper for tests: the status in the text of a postmaster.pid. */
+enum postmaster_status postmaster_status_of(const char *pidfile_text);
+
 /* A live (not zombie) process whose executable name starts with "postgres" or "postmaster". */
 struct postgres_process {
 	pid_t pid;

@@ -7,6 +7,7 @@
 #define SEGRECOVER_STRATEGY_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "errbuf.h"
@@ -28,6 +29,11 @@ enum strategy_caps {
 	STRATEGY_FALLS_BACK = 1u << 3,
 	/* Honours compression (gprecoverseg --compress): the source compresses what it sends. */
 	STRATEGY_COMPRESSES = 1u << 4,
+	/*
+	 * estimate() reads about what run() reads before it copies (WAL, file lists): worth it
+	 * only when someone reads the plan before it runs, so gprecoverseg -a skips it.
+	 */
+	STRATEGY_ESTIMATE_READS = 1u << 5,
 };
 
 struct recovery;
@@ -92,6 +98,13 @@ struct recovery {
 
 struct strategy_estimate {
 	uint64_t bytes; /* what run() would move */
+	/*
+	 * Added without an ABI change: the host zeroes the struct, and a plugin built before
+	 * them leaves them so ("unknown").
+	 */
+	uint64_t replay_bytes; /* WAL the started mirror replays before it is consistent; 0 unknown */
+	char method[112];      /* how, in a few words, for the plan; "" none */
+	bool unknown;          /* nothing can be told before acting (method says why) */
 };
 
 struct strategy {

@@ -24,6 +24,7 @@
 #include "replication.h"
 #include "standbyconf.h"
 #include "strbuf.h"
+#include "units.h"
 #include "xalloc.h"
 
 int target_stop(const char *datadir, int timeout_s, struct errbuf *err)
@@ -332,32 +333,65 @@ int target_configure(struct target *t, const char *source_host, int source_port,
 	return 0;
 }
 
-/* The last lines of the server's start-up log, for an error message. */
+/*
+ * The last lines of the server's start-up log, for an error message: at most 6 lines and
+ * LOG_TAIL_MAX bytes (whole lines), so that the message the driver shows still ends with them.
+ */
+#define LOG_TAIL_MAX 900
 static void log_tail(const char *path, struct strbuf *out)
 {
 	char *text = NULL;
-	size_t len;
+	size_t len, end, keep;
 	struct errbuf ignored;
 	int lines = 0;
-	size_t start;
 
 	if (read_small_file(path, &text, &len, &ignored) != 0 || len == 0) {
 		free(text);
 		strbuf_addstr(out, "(empty or missing)");
 		return;
 	}
-	start = len;
-	while (start > 0 && lines < 6) {
-		start--;
-		if (text[start] == '\n' && start + 1 < len)
-			lines++;
+	end = len;
+	while (end > 0 && text[end - 1] == '\n')
+		end--;
+	/* The tail is text[keep, end): whole lines, walked back one at a time. */
+	keep = end;
+	while (lines < 6 && keep > 0) {
+		size_t b = keep;
+
+		if (text[b - 1] == '\n')
+			b--;
+		while (b > 0 && text[b - 1] != '\n')
+			b--;
+		if (lines > 0 && end - b > LOG_TAIL_MAX)
+			break;
+		keep = b;
+		lines++;
 	}
-	strbuf_addstr(out, text + start + (text[start] == '\n'));
+	if (end - keep > LOG_TAIL_MAX) {
+		/* one line longer than the whole budget: its end is what was said last */
+		strbuf_addstr(out, "...");
+		keep = end - (LOG_TAIL_MAX - 3);
+	}
+	strbuf_add(out, text + keep, end - keep);
 	strbuf_rtrim(out);
 	for (size_t i = 0; i < out->len; i++)
 		if (out->buf[i] == '\n')
 			out->buf[i] = '|';
 	free(text);
+}
+
+/*
+ * Where a rebuilt standby becomes consistent, as its control file says before it starts: an
+ * in-place copy sets minRecoveryPoint to the source's position after the copy (pg_rewind's
+ * rule) or to the end of its backup bracket. A copy of a primary's control file has none (0):
+ * a BASE_BACKUP's end is found only in the WAL.
+ */
+static lsn_t consistent_point(const char *datadir)
+{
+	struct pgcontrol ctl;
+	struct errbuf ignored;
+
+	return pgcontrol_read(datadir, &ctl, &ignored) == 0 ? ctl.min_recovery_point : 0;
 }
 
 int target_start(struct target *t, bool wait_ready, int timeout_s, struct errbuf *err)
@@ -380,6 +414,9 @@ int target_start(struct target *t, bool wait_ready, int timeout_s, struct errbuf
 	snprintf(timeout, sizeof(timeout), "%d", timeout_s);
 	strbuf_init(&out, 0);
 	strbuf_init(&tail, 0);
+	t->consistent_at = consistent_point(t->datadir);
+	t->seen_postmaster = false;
+	t->launched_at = now_seconds();
 	if (exec_run(&opts, argv, &out, &out, &status, err) != 0) {
 		rc = -1;
 	} else if (status != 0) {
@@ -395,6 +432,35 @@ int target_start(struct target *t, bool wait_ready, int timeout_s, struct errbuf
 	return rc;
 }
 
+/*
+ * Is the server target_start launched still there? 0 while it is (or cannot be known yet),
+ * -1 once it is gone: ERR then says the server in the directory stopped WHEN, then HINT (what
+ * to do, before the log lines so that a cut message keeps it), then its log's last lines.
+ * The one check of every wait after the start, so that each fails the moment the server does.
+ */
+static int postmaster_gone(struct target *t, const char *when, const char *hint,
+			   struct errbuf *err)
+{
+	struct strbuf tail = STRBUF_INIT;
+	char *logfile;
+
+	/* pg_ctl -W returns before the pid file is written: missing, it counts once seen, or after 10 s. */
+	if (postmaster_running(t->datadir, NULL)) {
+		t->seen_postmaster = true;
+		return 0;
+	}
+	if (!t->seen_postmaster && now_seconds() <= t->launched_at + 10)
+		return 0;
+	logfile = path_join(t->datadir, "log/startup.log");
+	strbuf_init(&tail, 0);
+	log_tail(logfile, &tail);
+	errbuf_set(err, "the server in \"%s\" stopped %s; %sserver log %s: %s", t->datadir, when,
+		   hint, logfile, tail.buf);
+	strbuf_release(&tail);
+	free(logfile);
+	return -1;
+}
+
 int target_wait_streaming(struct target *t, const char *source_host, int source_port,
 			  int timeout_s, struct errbuf *err)
 {
@@ -404,9 +470,8 @@ int target_wait_streaming(struct target *t, const char *source_host, int source_
 		" WHERE s.slot_name = '" REPLICATION_SLOT "'";
 	struct pgconn_params params = { .host = source_host, .port = source_port,
 					 .connect_timeout = 5 };
-	double started = now_seconds(), deadline = started + timeout_s;
+	double deadline = now_seconds() + timeout_s;
 	char last[ERRBUF_SIZE] = "its walreceiver has not connected yet";
-	bool seen_postmaster = false;
 	PGconn *conn = NULL;
 
 	for (;;) {
@@ -439,22 +504,7 @@ int target_wait_streaming(struct target *t, const char *source_host, int source_
 		} else {
 			snprintf(last, sizeof(last), "the primary cannot be asked: %.1900s", cerr.msg);
 		}
-		/*
-		 * The postmaster exits when it cannot start. pg_ctl -W returns before it writes its
-		 * pid file, so a missing one counts only once it was seen, or after 10 s.
-		 */
-		if (postmaster_running(t->datadir, NULL)) {
-			seen_postmaster = true;
-		} else if (seen_postmaster || now_seconds() > started + 10) {
-			struct strbuf tail = STRBUF_INIT;
-			char *logfile = path_join(t->datadir, "log/startup.log");
-
-			strbuf_init(&tail, 0);
-			log_tail(logfile, &tail);
-			errbuf_set(err, "the server in \"%s\" stopped while starting; server log %s: %s",
-				   t->datadir, logfile, tail.buf);
-			strbuf_release(&tail);
-			free(logfile);
+		if (postmaster_gone(t, "while starting", "", err) != 0) {
 			PQfinish(conn);
 			return -1;
 		}
@@ -467,4 +517,129 @@ int target_wait_streaming(struct target *t, const char *source_host, int source_
 		}
 		usleep(50 * 1000);
 	}
+}
+
+/*
+ * How far the replay is, as the primary hears it from the standby's walreceiver (which reports
+ * the startup process's position whether or not the standby is consistent), into BUF.
+ */
+static bool replay_progress(PGconn **conn, const struct pgconn_params *params, const struct target *t,
+			    char *buf, size_t len)
+{
+	struct walsender_state ws;
+	struct errbuf cerr;
+	unsigned long long replayed = 0, flushed = 0;
+	char togo[32];
+
+	if (*conn == NULL && (*conn = pg_connect(params, &cerr)) == NULL)
+		return false;
+	if (walsender_query(*conn, &ws, &cerr) != 0) {
+		PQfinish(*conn);
+		*conn = NULL;
+		return false;
+	}
+	if (!ws.present || !pg_parse_lsn(ws.replay_lsn, &replayed))
+		return false;
+	if (t->consistent_at > replayed) {
+		units_format_bytes(t->consistent_at - replayed, togo, sizeof(togo));
+		snprintf(buf, len, "replayed up to %s, consistent at " LSN_FMT " (%s to go)",
+			 ws.replay_lsn, LSN_ARGS(t->consistent_at), togo);
+	} else if (pg_parse_lsn(ws.flush_lsn, &flushed) && flushed > replayed) {
+		units_format_bytes(flushed - replayed, togo, sizeof(togo));
+		snprintf(buf, len, "replayed up to %s, %s received and not replayed yet",
+			 ws.replay_lsn, togo);
+	} else {
+		snprintf(buf, len, "replayed up to %s", ws.replay_lsn);
+	}
+	return true;
+}
+
+int target_wait_consistent(struct target *t, const char *source_host, int source_port,
+			   int timeout_s, void (*note)(void *ctx, const char *msg), void *ctx,
+			   struct errbuf *err)
+{
+	struct pgconn_params self = { .host = t->address, .port = t->port, .connect_timeout = 2 };
+	struct pgconn_params source = { .host = source_host, .port = source_port,
+					 .connect_timeout = 5 };
+	double started = now_seconds(), deadline = started + timeout_s;
+	double next_note = started + 10, next_blind_ping = started, ready_since = 0;
+	PGconn *conn = NULL;
+	char where[512] = "";
+	int rc;
+
+	for (;;) {
+		enum postmaster_status status = postmaster_status(t->datadir);
+		double now;
+
+		if (postmaster_gone(t, "before it was consistent (it was replaying WAL)",
+				    "look at the end of its log for the cause, then run the same "
+				    "gprecoverseg again; ",
+				    err) != 0) {
+			rc = -1;
+			break;
+		}
+		/*
+		 * hot_standby = off: the server says "standby" once its replay has begun and refuses
+		 * every connection until it is promoted, consistent or not, and nothing outside it
+		 * tells when it gets there. We do not wait for what cannot be seen: the caller
+		 * decides what that means for its instance (gpsegrecovery/recover.c).
+		 */
+		if (status == POSTMASTER_STATUS_STANDBY) {
+			rc = TARGET_NOT_HOT_STANDBY;
+			break;
+		}
+		/*
+		 * The server's own status line says when it is ready, and only then is it pinged:
+		 * every connection it refuses while it replays is a FATAL line in its log, which
+		 * would bury the lines a failure shows. A status we cannot read is pinged once a
+		 * second instead.
+		 */
+		now = now_seconds();
+		if (status == POSTMASTER_STATUS_READY ||
+		    (status == POSTMASTER_STATUS_UNKNOWN && now >= next_blind_ping)) {
+			PGPing ping = pg_ping(&self);
+
+			next_blind_ping = now + 1;
+			if (ping == PQPING_OK) {
+				rc = 0;
+				break;
+			}
+			if (status == POSTMASTER_STATUS_READY && ready_since == 0)
+				ready_since = now;
+			/* Ready by its own word, yet not there for us: the driver could not see it either. */
+			if (status == POSTMASTER_STATUS_READY && now - ready_since > 5) {
+				rc = errbuf_set(err, "the server in \"%s\" is consistent and says it accepts "
+						     "connections, but %s:%d %s: check its listen_addresses "
+						     "and port; see %s/log/startup.log",
+						t->datadir, t->address, t->port,
+						ping == PQPING_NO_RESPONSE ? "does not answer"
+									   : "refuses them",
+						t->datadir);
+				break;
+			}
+		}
+		if (now >= next_note) {
+			next_note = now + 10;
+			if (replay_progress(&conn, &source, t, where, sizeof(where)) && note != NULL) {
+				char msg[600];
+
+				snprintf(msg, sizeof(msg), "replaying WAL before the server in \"%.200s\" "
+							   "is consistent: %s",
+					 t->datadir, where);
+				note(ctx, msg);
+			}
+		}
+		if (now >= deadline) {
+			rc = errbuf_set(err, "the server in \"%s\" did not reach a consistent state within "
+					     "%d s (--start-timeout); it still runs and replays WAL%s%s%s: "
+					     "run the same gprecoverseg again later, which waits for it "
+					     "instead of copying again; see %s/log/startup.log",
+					t->datadir, timeout_s, where[0] ? " (" : "", where,
+					where[0] ? ")" : "", t->datadir);
+			break;
+		}
+		usleep(50 * 1000);
+	}
+	PQfinish(conn);
+	return rc;
 }

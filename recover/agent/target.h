@@ -8,13 +8,19 @@
 #include <stdbool.h>
 
 #include "errbuf.h"
+#include "pgcontrol.h"
 #include "targetmark.h"
 
 struct target {
 	const char *datadir;
-	const char *address; /* where the server will listen (to check it streams) */
+	const char *address; /* where the server will listen (to see it is consistent) */
 	int port;
 	int lock_fd;
+	/* set by target_start; zero for a server found running (it was launched long ago) */
+	double launched_at;
+	bool seen_postmaster;   /* its postmaster.pid named a live postmaster once */
+	lsn_t consistent_at;    /* minRecoveryPoint before the start: not consistent before it
+				   (0: not known before the WAL says) */
 };
 
 /*
@@ -56,12 +62,26 @@ int target_start(struct target *t, bool wait_ready, int timeout_s, struct errbuf
 
 /*
  * Wait until the started standby streams from its primary, seen from the primary's side: its
- * walsender holds the replication slot. A hot standby accepts connections only once it is
- * consistent, which after a copy can mean replaying every WAL byte since the divergence; being
- * in sync needs only the WAL flushed, so we do not wait for the replay. Fails at once, with the
- * end of the server log, when the postmaster exits.
+ * walsender holds the replication slot. Fails at once, with the end of the server log, when
+ * the postmaster exits.
  */
 int target_wait_streaming(struct target *t, const char *source_host, int source_port,
 			  int timeout_s, struct errbuf *err);
+
+/* target_wait_consistent's answer when the server's hot_standby is off (see there). */
+#define TARGET_NOT_HOT_STANDBY 1
+
+/*
+ * After target_wait_streaming: wait until the standby is consistent, which after a copy can
+ * mean replaying every WAL byte since the divergence or the backup's start, and which a hot
+ * standby shows by accepting connections. A server that dies meanwhile would otherwise be
+ * noticed only at the driver's sync timeout: this fails at once (within 0.1 s of the
+ * postmaster's exit) with the end of the server log. Every 10 s NOTE (may be NULL) gets a line
+ * on how far the replay is. Returns 0 once it accepts connections, TARGET_NOT_HOT_STANDBY when
+ * hot_standby is off (it never will: nothing to wait for), or -1.
+ */
+int target_wait_consistent(struct target *t, const char *source_host, int source_port,
+			   int timeout_s, void (*note)(void *ctx, const char *msg), void *ctx,
+			   struct errbuf *err);
 
 #endif

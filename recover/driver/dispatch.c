@@ -9,7 +9,9 @@
 #include "clock.h"
 #include "driver/progressview.h"
 #include "fts.h"
+#include "inject.h"
 #include "log.h"
+#include "pgconn.h"
 #include "proto/agentproto.h"
 #include "registry.h"
 #include "runner.h"
@@ -165,6 +167,7 @@ static int row_start(void *ctx, size_t i, struct runner_spawn *sp)
 	r->t_start = r->t_start > 0 ? r->t_start : now_seconds();
 	r->saw_done = false;
 	r->needs_full = false;
+	r->mirror_stopped = false;
 	r->phase[0] = '\0';
 	r->done = r->total = r->sent = 0;
 	r->state = RUN_COPYING;
@@ -255,9 +258,11 @@ static bool row_finished(void *ctx, size_t i, int status, const char *why)
 		r->state = RUN_SYNCING;
 		r->sync_deadline = now + d->sync_timeout_s;
 		r->next_sync_probe = now;
+		r->silent_since = 0;
 		log_info("dbid %d: copied and started in %.2f s (%llu bytes copied); waiting for it to "
 			 "catch up",
 			 r->plan->target.dbid, now - r->t_start, (unsigned long long) r->bytes);
+		inject_point("sync-wait");
 		return false;
 	}
 	if (runner_stopped() && d->user_interrupted) {
@@ -302,6 +307,29 @@ static bool row_finished(void *ctx, size_t i, int status, const char *why)
 	return false;
 }
 
+/*
+ * Has the started mirror stopped? The agent reported it running and consistent: nothing
+ * answering on its port at two probes at least a second apart means no postmaster listens
+ * there any more, and waiting out the sync timeout would wait for nothing. A refusal (a
+ * server restarting after a crash, or shutting down) is an answer.
+ */
+static bool mirror_stopped(struct run_row *r, double now)
+{
+	struct pgconn_params params = { .host = r->plan->target.address,
+					 .port = r->plan->target.port, .connect_timeout = 2 };
+
+	if (pg_ping(&params) != PQPING_NO_RESPONSE) {
+		r->silent_since = 0;
+		return false;
+	}
+	if (r->silent_since == 0) {
+		r->silent_since = now;
+		return false;
+	}
+	r->mirror_stopped = now - r->silent_since >= 1.0;
+	return r->mirror_stopped;
+}
+
 /* One probe of a copied row's content: marks it in sync when it is, through the probe logic. */
 static void probe_sync(struct dispatch *d, struct run_row *r)
 {
@@ -334,7 +362,11 @@ static void probe_sync(struct dispatch *d, struct run_row *r)
 	}
 	if (v == FTS_PAIR_ERROR || v == FTS_PAIR_DOUBLE_FAULT)
 		log_debug("dbid %d: not in sync yet: %s", r->plan->target.dbid, err.msg);
-	if (now > r->sync_deadline)
+	if (mirror_stopped(r, now))
+		fail_row(r, "sync",
+			 "the mirror was copied and started, then stopped before it caught up: nothing "
+			 "answers on its port any more");
+	else if (now > r->sync_deadline)
 		fail_row(r, "sync",
 			 "the mirror was started but was not seen streaming and caught up within the "
 			 "sync timeout; it may still catch up: check gpstate -e, then run gpfts --once");
@@ -424,6 +456,10 @@ static int estimate_start(void *ctx, size_t i, struct runner_spawn *sp)
 	/* A strategy that cannot know before it acts is not asked. */
 	if (r->plan->s->estimate == NULL)
 		return -1;
+	if ((r->plan->s->caps & STRATEGY_ESTIMATE_READS) && d->opts->no_prompt) {
+		r->plan->estimate_skipped = true;
+		return -1;
+	}
 	build_argv(d, r, AGENT_VERB_ESTIMATE);
 	sp->argv = strvec_argv(&r->argv);
 	return 1;
@@ -442,6 +478,8 @@ static void estimate_line(void *ctx, size_t i, bool is_stderr, const char *line)
 	if (al.kind == AGENT_ESTIMATE) {
 		p->estimated = true;
 		p->estimate_bytes = al.done;
+		p->estimate_replay = al.total;
+		snprintf(p->estimate_method, sizeof(p->estimate_method), "%.111s", al.msg);
 	} else if (al.kind == AGENT_ERROR) {
 		log_warning("dbid %d: no estimate of the bytes to move: %s", p->target.dbid, al.msg);
 	}

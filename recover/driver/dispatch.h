@@ -37,6 +37,7 @@ struct run_row {
 	char error[2048];
 	bool needs_full;          /* the agent's remedy: only a full copy repairs the directory */
 	bool fell_back;           /* an incremental attempt failed and a full one replaced it */
+	bool mirror_stopped;      /* failed at sync: the started mirror stopped answering */
 	char first_strategy[256];
 	char progress_path[1600]; /* the per-segment progress file on the target's host, or "" */
 	/* private to dispatch */
@@ -44,6 +45,7 @@ struct run_row {
 	bool saw_done;
 	double sync_deadline;
 	double next_sync_probe;
+	double silent_since;      /* when the mirror first gave no answer in a row, or 0 */
 };
 
 /* How the recoveries run. */
@@ -55,6 +57,7 @@ struct dispatch_options {
 	bool sequential_progress; /* as log lines, not redrawn in place */
 	long max_rate_kbps;       /* throttle full copies; 0 unlimited */
 	const char *logdir;       /* the agents' -l, or NULL */
+	bool no_prompt;           /* -a: nobody reads the plan before it runs */
 	enum log_verbosity verbosity;
 };
 

@@ -430,6 +430,15 @@ void plan_display(const struct plan *plan, const struct plan_options *opts)
 
 			units_format_bytes(r->estimate_bytes, bytes, sizeof(bytes));
 			show("Bytes to move (estimate)", bytes);
+			if (r->estimate_method[0])
+				show("Method (estimate)", r->estimate_method);
+			if (r->estimate_replay > 0) {
+				units_format_bytes(r->estimate_replay, bytes, sizeof(bytes));
+				show("WAL to replay after the copy (estimate)", bytes);
+			}
+		} else if (r->estimate_skipped) {
+			show("Bytes to move (estimate)", "not estimated with -a (it reads what the copy "
+							 "reads); the log says what the copy moves");
 		} else {
 			show("Bytes to move (estimate)", "known once the copy has looked at the target");
 		}

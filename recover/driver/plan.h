@@ -41,6 +41,9 @@ struct plan_row {
 	char compression[8];
 	bool estimated;               /* the strategy told what it would move: */
 	uint64_t estimate_bytes;      /* this many bytes */
+	bool estimate_skipped;        /* -a and an estimate that reads as much as the copy */
+	uint64_t estimate_replay;     /* WAL its mirror replays after the copy (0 unknown) */
+	char estimate_method[112];    /* how, in the strategy's words ("" none) */
 };
 
 struct plan {

@@ -135,6 +135,7 @@ static struct dispatch_options dispatch_options_of(const struct recoverseg_optio
 		.sequential_progress = opts->sequential_progress,
 		.max_rate_kbps = opts->max_rate_kbps,
 		.logdir = opts->logdir,
+		.no_prompt = opts->yes,
 		.verbosity = opts->verbosity,
 	};
 }
@@ -241,7 +242,12 @@ static int summarize(const struct dispatch *d, const struct recoverseg_options *
 			  r->plan->target.hostname, r->plan->target.port,
 			  r->progress_path[0] ? r->progress_path : "(none)", r->plan->target.datadir,
 			  r->plan->s->label, r->step, r->error);
-		if (strcmp(r->step, "sync") == 0)
+		if (strcmp(r->step, "sync") == 0 && r->mirror_stopped)
+			log_error(" next: the mirror was copied and started, then stopped: look at the end "
+				  "of its server log (%s/log/startup.log on %s) for the cause, then run '%s' "
+				  "again",
+				  r->plan->target.datadir, r->plan->target.hostname, again);
+		else if (strcmp(r->step, "sync") == 0)
 			log_error(" next: the instance runs; check 'gpstate -e' and run 'gpfts --once' "
 				  "once it streams");
 		else if (strcmp(r->step, "preflight") == 0 && r->needs_full)
@@ -255,6 +261,13 @@ static int summarize(const struct dispatch *d, const struct recoverseg_options *
 			log_error(" next: nothing was changed in %s; fix the cause above, then run '%s' "
 				  "again",
 				  r->plan->target.datadir, again);
+		else if (strcmp(r->step, "replay") == 0)
+			log_error(" next: the copy is complete and its server was started, but it was not "
+				  "consistent yet. If it stopped, look at the end of its server log "
+				  "(%s/log/startup.log on %s) for the cause; otherwise fix what the error "
+				  "names. Then run '%s' again: it waits for a server that still runs, and "
+				  "recovers the directory again otherwise",
+				  r->plan->target.datadir, r->plan->target.hostname, again);
 		else if (strcmp(r->phase, "start") == 0 || strcmp(r->phase, "streaming") == 0)
 			log_error(" next: the copy is complete and its server was started; run '%s' "
 				  "again: it waits for that server to stream, or redoes the copy if the "

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "proto/agentproto.h"
 #include "registry.h"
+#include "segment.h"
 #include "strvec.h"
 #include "targetguard.h"
 #include "targetmark.h"
@@ -206,13 +207,66 @@ static const struct strategy_host host = {
 	.finish_helper = host_finish_helper,
 };
 
-/* The last step: the started server streams from its primary, and the marker goes. */
-static int wait_until_streaming(struct recovery *r, struct target *t, const struct agent_args *a,
-				struct errbuf *err)
+/* A line for the DBA while the started server replays: the agent's log and gprecoverseg's. */
+static void replay_note(void *ctx, const char *msg)
 {
+	const struct recovery *r = ctx;
+
+	log_info("dbid %d: %s", r->dbid, msg);
+	agentproto_note(stdout, r->dbid, "info", msg);
+}
+
+/*
+ * The last steps: the started server streams from its primary, then replays until it is
+ * consistent, each within --start-timeout; the marker goes only then. A server that dies in
+ * either is reported at once with its log, not at the driver's sync timeout; and a run that
+ * finds it still running (the marker says starting) waits again instead of copying again.
+ */
+static int wait_until_consistent(struct recovery *r, struct target *t, const struct agent_args *a,
+				const char **step, struct errbuf *err)
+{
+	int rc;
+
+	*step = "start";
 	host_phase(r, "streaming");
 	if (target_wait_streaming(t, r->source_host, r->source_port, (int) a->start_timeout, err) != 0)
 		return -1;
+	*step = "replay";
+	host_phase(r, "replay");
+	rc = target_wait_consistent(t, r->source_host, r->source_port, (int) a->start_timeout,
+				    replay_note, r, err);
+	if (rc < 0)
+		return -1;
+	/*
+	 * hot_standby = off: the server refuses every connection while it is a standby, so its
+	 * consistency cannot be seen. A segment's mirror is recorded in sync only by the probe,
+	 * which asks the mirror itself whether it streams (fts.c): it could never be recorded, and
+	 * skipping the wait would only move the failure to the driver's sync timeout, ten minutes
+	 * on. So a segment fails now, with its server left running and the marker in place: once
+	 * the setting is on and the server restarted, the same command waits for it
+	 * (PREFLIGHT_RESUME). The coordinator's standby is judged by the coordinator's walsender
+	 * alone (gpinitstandby), so there the wait is skipped with a note.
+	 */
+	if (rc == TARGET_NOT_HOT_STANDBY && r->content == COORDINATOR_CONTENT) {
+		char note[1024];
+
+		snprintf(note, sizeof(note), "hot_standby is off in the configuration of \"%s\": it "
+					     "refuses connections even once consistent, so the end of "
+					     "its replay is not waited for",
+			 t->datadir);
+		log_info("dbid %d: %s", r->dbid, note);
+		agentproto_note(stdout, r->dbid, "info", note);
+	} else if (rc == TARGET_NOT_HOT_STANDBY) {
+		return errbuf_set(err, "hot_standby is off in the configuration of \"%s\": the server "
+				       "refuses every connection while it is a standby, and a mirror is "
+				       "recorded in sync only once it answers the fault probe. Set "
+				       "hot_standby = on in its postgresql.conf or postgresql.auto.conf "
+				       "(and on the source, dbid %d, whose configuration a copy brings "
+				       "along), restart it (pg_ctl restart -D %s -m fast), then run the "
+				       "same gprecoverseg again: it waits for that server instead of "
+				       "copying again",
+				  t->datadir, r->source_dbid, t->datadir);
+	}
 	return targetmark_remove(t->datadir, err);
 }
 
@@ -327,7 +381,11 @@ int agent_estimate(struct agent_args *a)
 		return EXIT_OK; /* it learns what to move only as it goes */
 	if (s->estimate(&r, &e, &err) != 0)
 		return report_failure("estimate", r.remedy, err.msg);
-	agentproto_estimate(stdout, r.dbid, e.bytes);
+	if (e.unknown) {
+		log_info("dbid %d: no estimate: %s", r.dbid, e.method);
+		return EXIT_OK;
+	}
+	agentproto_estimate(stdout, r.dbid, e.bytes, e.replay_bytes, e.method);
 	return EXIT_OK;
 }
 
@@ -364,6 +422,7 @@ int agent_recover(struct agent_args *a)
 	struct target t;
 	const struct strategy *s;
 	struct errbuf err;
+	const char *step = "start";
 	double started;
 	int rc;
 
@@ -382,6 +441,8 @@ int agent_recover(struct agent_args *a)
 	fill_recovery(&r, a, &hs);
 	progress_file_open(&hs, a);
 
+	/* launched_at 0: a server found running was launched long ago (see target.h) */
+	memset(&t, 0, sizeof(t));
 	t.datadir = a->target_datadir;
 	t.address = a->target_address;
 	t.port = (int) a->target_port;
@@ -395,12 +456,12 @@ int agent_recover(struct agent_args *a)
 		char note[1024];
 
 		snprintf(note, sizeof(note), "an earlier recovery copied \"%s\" and started its server; "
-					     "nothing to copy, waiting for it to stream",
+					     "nothing to copy, waiting for it to stream and be consistent",
 			 t.datadir);
 		log_info("dbid %d: %s", r.dbid, note);
 		agentproto_note(stdout, r.dbid, "info", note);
-		if (wait_until_streaming(&r, &t, a, &err) != 0)
-			return report_failure("start", r.remedy, err.msg);
+		if (wait_until_consistent(&r, &t, a, &step, &err) != 0)
+			return report_failure(step, r.remedy, err.msg);
 		progress_file_close(&hs, false);
 		agentproto_done(stdout, r.dbid, 0, now_seconds() - started);
 		return EXIT_OK;
@@ -444,8 +505,8 @@ int agent_recover(struct agent_args *a)
 		if (target_start(&t, false, (int) a->start_timeout, &err) != 0)
 			return report_failure("start", r.remedy, err.msg);
 		inject_point("start");
-		if (wait_until_streaming(&r, &t, a, &err) != 0)
-			return report_failure("start", r.remedy, err.msg);
+		if (wait_until_consistent(&r, &t, a, &step, &err) != 0)
+			return report_failure(step, r.remedy, err.msg);
 	}
 	progress_file_close(&hs, false);
 	agentproto_done(stdout, r.dbid, r.bytes_copied, now_seconds() - started);

@@ -88,8 +88,18 @@ int agentproto_parse(const char *line, struct agent_line *out)
 			return -1;
 		out->seconds = strtod(buf, NULL);
 		return 0;
-	case AGENT_ESTIMATE:
-		return uint_field(line, "bytes", &out->done);
+	case AGENT_ESTIMATE: {
+		/* msg= (how, optional) runs to the end of the line, after the numbers */
+		const char *m = strstr(line, " msg=");
+
+		if (uint_field(line, "bytes", &out->done) != 0)
+			return -1;
+		if (strstr(line, " replay=") && uint_field(line, "replay", &out->total) != 0)
+			return -1;
+		if (m != NULL)
+			snprintf(out->msg, sizeof(out->msg), "%s", m + 5);
+		return 0;
+	}
 	case AGENT_STOPPED: {
 		unsigned hi, lo;
 		uint64_t tli;
@@ -210,9 +220,14 @@ void agentproto_progress_file(FILE *out, int dbid, const char *path)
 	fflush(out);
 }
 
-void agentproto_estimate(FILE *out, int dbid, uint64_t bytes)
+void agentproto_estimate(FILE *out, int dbid, uint64_t bytes, uint64_t replay, const char *method)
 {
-	fprintf(out, "@estimate dbid=%d bytes=%" PRIu64 "\n", dbid, bytes);
+	fprintf(out, "@estimate dbid=%d bytes=%" PRIu64, dbid, bytes);
+	if (replay > 0)
+		fprintf(out, " replay=%" PRIu64, replay);
+	if (method != NULL && method[0] != '\0')
+		fprintf(out, " msg=%s", method);
+	fputc('\n', out);
 	fflush(out);
 }
 

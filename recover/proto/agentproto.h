@@ -10,7 +10,9 @@
  *   @stopped dbid=3 end=0/5000060 timeline=2            (verb stop: where its WAL ends)
  *   @started dbid=3 already=no                           (verb start)
  *   @hba dbid=3 changed=yes                              (verb update-hba)
- *   @estimate dbid=3 bytes=1651000000                    (verb estimate: what recover would move)
+ *   @estimate dbid=3 bytes=1651000000 [replay=N] [msg=<how, the rest of the line>]
+ *                                                        (verb estimate: what recover would move,
+ *                                                         the WAL its mirror replays, and how)
  *   @removed dbid=9 existed=yes                          (verb remove: the directory is gone)
  *   @progressfile dbid=3 path=<the rest of the line>     (recover: where its progress is kept)
  * Any other line is ordinary output.
@@ -41,7 +43,7 @@ struct agent_line {
 	int dbid;
 	char name[64];   /* phase name, the failed step of an error, or the level of a note */
 	uint64_t done;   /* progress: bytes done; done: bytes copied; estimate: bytes to move */
-	uint64_t total;  /* progress: bytes expected (0 unknown) */
+	uint64_t total;  /* progress: bytes expected (0 unknown); estimate: WAL to replay (0 unknown) */
 	uint64_t sent;   /* progress: bytes moved so far, when the strategy tells it (else 0) */
 	double seconds;  /* done: wall time */
 	uint64_t lsn;    /* stopped: where the instance's WAL ends */
@@ -77,7 +79,7 @@ void agentproto_note(FILE *out, int dbid, const char *level, const char *msg);
 void agentproto_stopped(FILE *out, int dbid, uint64_t end_lsn, unsigned timeline);
 void agentproto_started(FILE *out, int dbid, bool already_running);
 void agentproto_hba(FILE *out, int dbid, bool changed);
-void agentproto_estimate(FILE *out, int dbid, uint64_t bytes);
+void agentproto_estimate(FILE *out, int dbid, uint64_t bytes, uint64_t replay, const char *method);
 void agentproto_removed(FILE *out, int dbid, bool existed);
 void agentproto_progress_file(FILE *out, int dbid, const char *path);
 

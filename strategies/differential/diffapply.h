@@ -11,7 +11,7 @@
 
 #include "base/targetio.h"
 #include "differential/difflist.h"
-#include "differential/wire.h"
+#include "differential/diffwire.h"
 #include "errbuf.h"
 
 struct recovery;

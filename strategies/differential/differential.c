@@ -24,7 +24,7 @@
 #include "differential/diffsource.h"
 #include "differential/rules.h"
 #include "differential/sigsend.h"
-#include "differential/wire.h"
+#include "differential/diffwire.h"
 #include "exec.h"
 #include "fsutil.h"
 #include "inject.h"

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "base/targetio.h"
-#include "differential/wire.h"
+#include "differential/diffwire.h"
 #include "errbuf.h"
 
 struct diff_entry {

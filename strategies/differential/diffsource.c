@@ -13,7 +13,7 @@
 #include "differential/difflist.h"
 #include "differential/pagesig.h"
 #include "differential/rules.h"
-#include "differential/wire.h"
+#include "differential/diffwire.h"
 #include "fsutil.h"
 #include "xalloc.h"
 

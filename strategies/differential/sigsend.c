@@ -10,7 +10,7 @@
 
 #include "differential/chunkread.h"
 #include "differential/pagesig.h"
-#include "differential/wire.h"
+#include "differential/diffwire.h"
 #include "fsutil.h"
 #include "xalloc.h"
 

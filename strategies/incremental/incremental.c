@@ -2,9 +2,15 @@
  * incremental: the pg_rewind-style strategy, the default type of gprecoverseg. Finds where the
  * target's timeline left the source's, reads the target's own WAL from the last common
  * checkpoint to its end to learn which blocks it changed, and copies from the source only those
- * blocks and the files that differ. Unlike pg_rewind it copies none of the source's WAL
- * segments but the one holding the divergence point: the new mirror streams the rest from its
- * replication slot.
+ * blocks and the files that differ. Then one of two ways, whichever costs less:
+ *   replay: replay starts at the last common checkpoint, so the new mirror replays every WAL
+ *     record the source wrote since (pg_rewind's way); cheap after a short outage;
+ *   blocks: the source's own WAL since the divergence, scanned where it lies by a helper, names
+ *     the blocks the source changed; they are copied too, inside a pg_backup_start/stop bracket
+ *     whose backup_label the target gets, so that replay starts at the backup's start and the
+ *     cost follows what changed, not how long the outage lasted.
+ * Unlike pg_rewind it copies none of the source's WAL segments but the one or two replay starts
+ * in: the new mirror streams the rest from its replication slot.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,6 +27,7 @@
 #include "fsutil.h"
 #include "incremental/crashrecovery.h"
 #include "incremental/filemap.h"
+#include "incremental/walblocks.h"
 #include "incremental/rewindlabel.h"
 #include "incremental/source.h"
 #include "base/targetio.h"
@@ -46,7 +53,20 @@ static int full_copy_needed(struct recovery *r)
 	return -1;
 }
 
-/* Everything one run needs; owned here, freed by cleanup_run. */
+/*
+ * Below this much WAL to replay, replaying is cheaper than a scan of the source's WAL, a
+ * checkpoint for the backup's start and the copy of the blocks (seconds of a loaded source).
+ */
+#define BLOCKS_MIN_WAL (16ull << 20)
+/*
+ * What the blocks way costs beyond copying the blocks, in bytes of WAL replay it is worth: the
+ * backup's checkpoint and the WAL written during the copy, which is replayed in both ways.
+ */
+#define BLOCKS_FIXED_COST (16ull << 20)
+
+enum incr_method { METHOD_REPLAY = 0, METHOD_BLOCKS };
+
+/* Everything one run needs; owned here, freed by release. */
 struct incr {
 	struct recovery *r;
 	struct pgcontrol target_ctl, source_ctl;
@@ -61,6 +81,17 @@ struct incr {
 	struct filemap *fm;
 	char *log_directory;
 	bool source_local;
+	bool estimate_only;      /* incremental_estimate: change nothing anywhere */
+	/* The target lost its WAL at the last common checkpoint: that common history is read
+	 * from the source, the target's own WAL only from the divergence point on. */
+	bool target_lost_common;
+	char target_wal_error[ERRBUF_SIZE];
+	enum incr_method method;
+	uint64_t replay_bytes;   /* WAL the new mirror replays in the replay way */
+	struct walblocks_result source_blocks; /* the blocks way: what the source changed */
+	lsn_t scanned_to;        /* the source's WAL scanned up to here */
+	PGconn *backup_conn;     /* the session that holds pg_backup_start */
+	lsn_t backup_start;
 };
 
 static void progress_cb(void *arg, uint64_t written)
@@ -340,6 +371,10 @@ static int plan_wal(struct incr *c, lsn_t source_insert, struct errbuf *err)
 	uint64_t last = source_insert / seg;
 	char path[64];
 
+	/* The blocks way: replay starts at the backup's start; finish_blocks copies that segment. */
+	if (c->method == METHOD_BLOCKS)
+		return 0;
+
 	for (uint64_t s = first; s <= div_seg; s++) {
 		wal_path(path, sizeof(path), timeline_tli_of_segment(&c->target_hist, s, seg), s, seg);
 		filemap_keep_wal(c->fm, path);
@@ -507,6 +542,9 @@ static int finish(struct incr *c, struct errbuf *err)
 
 static void release(struct incr *c)
 {
+	/* Ending the session ends a backup it still holds (PostgreSQL 15's non-exclusive backup). */
+	PQfinish(c->backup_conn);
+	walblocks_release(&c->source_blocks);
 	source_close(c->src);
 	targetio_free(c->tio);
 	filemap_free(c->fm);
@@ -530,8 +568,21 @@ static int rewind_needed(struct incr *c, struct errbuf *err)
 	rc = wal_reader_open(&wo, &reader, err);
 	if (rc == 0)
 		rc = find_target_end(c, reader, err);
-	if (rc == 0 && c->div.lsn != LSN_INVALID && c->target_end > c->div.lsn)
-		rc = walscan_find_last_checkpoint(reader, c->div.lsn, &c->common_ckpt, err) == 0 ? 1 : -1;
+	if (rc == 0 && c->div.lsn != LSN_INVALID && c->target_end > c->div.lsn) {
+		struct errbuf lost;
+
+		rc = 1;
+		errbuf_clear(&lost);
+		if (walscan_find_last_checkpoint(reader, c->div.lsn, &c->common_ckpt, &lost) != 0) {
+			/*
+			 * Greenplum's most reported incremental failure: the target recycled the WAL
+			 * before the divergence. That history is common: the source's WAL has it too,
+			 * and choose_method reads it there.
+			 */
+			c->target_lost_common = true;
+			snprintf(c->target_wal_error, sizeof(c->target_wal_error), "%s", lost.msg);
+		}
+	}
 	if (rc < 0) {
 		errbuf_append(err, "Use gprecoverseg -F.");
 		full_copy_needed(c->r);
@@ -572,21 +623,338 @@ static int build_filemap(struct incr *c, lsn_t source_insert, struct errbuf *err
 	wo.waldir = waldir;
 	rc = wal_reader_open(&wo, &reader, err);
 	if (rc == 0)
-		rc = walscan_forward(reader, c->common_ckpt.lsn, c->target_end, note_blocks, c, err);
+		rc = walscan_forward(reader, c->target_lost_common ? c->div.lsn : c->common_ckpt.lsn,
+				     c->target_end, note_blocks, c, err);
 	wal_reader_close(reader);
 	free(waldir);
+	if (rc != 0 && c->target_lost_common) {
+		/* What the target wrote after the divergence exists nowhere else. */
+		errbuf_prefix(err, "the target no longer has its own WAL from the divergence point "
+				   LSN_FMT " on, which no other instance has, so its changed blocks are "
+				   "unknown; use gprecoverseg --differential (it compares every page) or "
+				   "gprecoverseg -F",
+			      LSN_ARGS(c->div.lsn));
+		return full_copy_needed(r);
+	}
 	if (rc != 0)
 		return -1;
+	if (c->method == METHOD_BLOCKS)
+		for (size_t i = 0; i < c->source_blocks.blocks.nslots; i++) {
+			const struct blockset_rel *rel = blockset_slot(&c->source_blocks.blocks, i);
+			uint32_t blk = 0;
+
+			while (rel != NULL && blockmap_next(&rel->blocks, &blk)) {
+				filemap_note_block(c->fm, rel->spc, rel->db, rel->rel, WAL_FORK_MAIN, blk);
+				blk++;
+			}
+		}
 	if (plan_wal(c, source_insert, err) != 0)
 		return -1;
 	return filemap_decide(c->fm, &rules, err);
+}
+
+/* The source's WAL from REQ into c->source_blocks (merged with what an earlier scan found). */
+static int scan_source_wal(struct incr *c, const struct walblocks_request *req, struct errbuf *err)
+{
+	struct walblocks_result more;
+
+	c->r->host->phase(c->r, "reading-source-wal");
+	if (c->source_blocks.records == 0 && c->source_blocks.blocks.nslots == 0)
+		return walblocks_fetch(c->r, req, &c->source_blocks, err);
+	if (walblocks_fetch(c->r, req, &more, err) != 0)
+		return -1;
+	blockset_merge(&c->source_blocks.blocks, &more.blocks);
+	c->source_blocks.records += more.records;
+	c->source_blocks.end = more.end;
+	if (more.helper_peak_kb > c->source_blocks.helper_peak_kb)
+		c->source_blocks.helper_peak_kb = more.helper_peak_kb;
+	if (more.unsupported) {
+		c->source_blocks.unsupported = true;
+		c->source_blocks.unsupported_lsn = more.unsupported_lsn;
+		c->source_blocks.unsupported_rmid = more.unsupported_rmid;
+		c->source_blocks.unsupported_info = more.unsupported_info;
+	}
+	walblocks_release(&more);
+	return 0;
+}
+
+static void unsupported_text(const struct walblocks_result *b, char *buf, size_t len)
+{
+	snprintf(buf, len, "the source's WAL record at " LSN_FMT " (%s, info 0x%02X) changes a relation "
+			   "in a way that cannot be followed block by block",
+		 LSN_ARGS(b->unsupported_lsn), wal_rmgr_name(b->unsupported_rmid), b->unsupported_info);
+}
+
+/*
+ * Replay or blocks (see the top of the file): the cost of replaying the source's WAL since the
+ * last common checkpoint against the blocks the source changed since the divergence, scanned
+ * up to now. The choice and both figures go to the log (and, through estimate, to the plan).
+ */
+static int choose_method(struct incr *c, struct errbuf *err)
+{
+	struct recovery *r = c->r;
+	struct walblocks_request req = { .to_or_end = true, .tli = c->source_ctl.timeline,
+					 .seg_size = c->target_ctl.xlog_seg_size,
+					 .system_identifier = c->target_ctl.system_identifier };
+	char replay[32], blocks[32], why[ERRBUF_SIZE];
+	uint64_t block_bytes;
+	lsn_t now;
+
+	c->method = METHOD_REPLAY;
+	if (source_insert_lsn(c->src, &now, err) != 0)
+		return -1;
+	if (!c->target_lost_common) {
+		c->replay_bytes = now > c->common_ckpt.redo ? now - c->common_ckpt.redo : 0;
+		units_format_bytes(c->replay_bytes, replay, sizeof(replay));
+		if (c->replay_bytes < BLOCKS_MIN_WAL) {
+			strategy_log(r, LOG_INFO, "dbid %d: the new mirror replays %s of the source's WAL "
+						  "since the last common checkpoint: cheaper than looking for "
+						  "the blocks it changed",
+				     r->dbid, replay);
+			return 0;
+		}
+		req.from = c->div.lsn;
+	} else {
+		req.checkpoint_before = c->div.lsn;
+	}
+	req.to = now;
+	if (scan_source_wal(c, &req, err) != 0) {
+		if (c->target_lost_common) {
+			errbuf_prefix(err, "the target's pg_wal no longer holds the last common checkpoint "
+					   "before the divergence point " LSN_FMT " (%s), and the source "
+					   "cannot give that common history either",
+				      LSN_ARGS(c->div.lsn), c->target_wal_error);
+			errbuf_append(err, "Neither instance has the WAL an incremental recovery must "
+					   "read: use gprecoverseg --differential (it compares every page) "
+					   "or gprecoverseg -F.");
+			return full_copy_needed(r);
+		}
+		/* The replay way needs nothing of this scan: say why it is taken. */
+		strategy_log(r, LOG_WARNING, "dbid %d: cannot scan the source's WAL for the blocks it "
+					     "changed (%s); the new mirror replays %s of WAL instead",
+			     r->dbid, err->msg, replay);
+		errbuf_clear(err);
+		return 0;
+	}
+	c->scanned_to = c->source_blocks.end;
+	if (c->source_blocks.unsupported) {
+		unsupported_text(&c->source_blocks, why, sizeof(why));
+		if (c->target_lost_common) {
+			errbuf_set(err, "the target's pg_wal no longer holds the last common checkpoint "
+					"(%s), and %s; use gprecoverseg --differential or gprecoverseg -F",
+				   c->target_wal_error, why);
+			return full_copy_needed(r);
+		}
+		strategy_log(r, LOG_INFO, "dbid %d: %s: the new mirror replays %s of WAL instead",
+			     r->dbid, why, replay);
+		return 0;
+	}
+	block_bytes = c->source_blocks.blocks.nblocks * BLOCK_SIZE;
+	units_format_bytes(block_bytes, blocks, sizeof(blocks));
+	if (c->target_lost_common) {
+		c->common_ckpt = c->source_blocks.checkpoint;
+		c->method = METHOD_BLOCKS;
+		strategy_log(r, LOG_INFO, "dbid %d: the target's pg_wal no longer holds the last common "
+					  "checkpoint (%s); read that common history from the source's "
+					  "WAL instead: checkpoint " LSN_FMT ", then %llu blocks (%s) "
+					  "changed up to " LSN_FMT ", copied from the source; replay starts "
+					  "at the backup's start",
+			     r->dbid, c->target_wal_error, LSN_ARGS(c->common_ckpt.lsn),
+			     (unsigned long long) c->source_blocks.blocks.nblocks, blocks,
+			     LSN_ARGS(c->scanned_to));
+		return 0;
+	}
+	c->method = block_bytes + BLOCKS_FIXED_COST < c->replay_bytes ? METHOD_BLOCKS : METHOD_REPLAY;
+	strategy_log(r, LOG_INFO, "dbid %d: replaying the source's WAL since the last common checkpoint "
+				  "means %s; the source changed %llu blocks (%s) since the divergence "
+				  "(%llu WAL records scanned next to it): %s",
+		     r->dbid, replay, (unsigned long long) c->source_blocks.blocks.nblocks, blocks,
+		     (unsigned long long) c->source_blocks.records,
+		     c->method == METHOD_BLOCKS ? "copying them is cheaper; replay starts at the "
+						  "backup's start"
+						: "replaying is cheaper");
+	return 0;
+}
+
+/*
+ * The blocks way's bracket: pg_backup_start on a session of its own, held until finish_blocks;
+ * then the rest of the source's WAL up to the backup's start is scanned too, so that every
+ * block changed before it is copied and every change after it is replayed.
+ */
+static int begin_backup(struct incr *c, struct errbuf *err)
+{
+	struct recovery *r = c->r;
+	struct pgconn_params params = { .host = r->source_host, .port = r->source_port,
+					 .connect_timeout = 10 };
+	char label[64], *value = NULL;
+	const char *pv[1] = { label };
+	unsigned long long lsn = 0;
+	int rc;
+
+	snprintf(label, sizeof(label), "segrecover incremental dbid %d", r->dbid);
+	r->host->phase(r, "backup-start");
+	c->backup_conn = pg_connect(&params, err);
+	if (c->backup_conn == NULL)
+		return errbuf_prefix(err, "source dbid %d", r->source_dbid);
+	rc = pg_query_value(c->backup_conn, "SELECT pg_catalog.pg_backup_start($1, true)", 1, pv,
+			    &value, err);
+	if (rc == 0 && (value == NULL || !pg_parse_lsn(value, &lsn)))
+		rc = errbuf_set(err, "pg_backup_start gave no start position");
+	free(value);
+	if (rc != 0)
+		return errbuf_prefix(err, "cannot start a backup on source dbid %d (%s:%d)",
+				     r->source_dbid, r->source_host, r->source_port);
+	c->backup_start = lsn;
+	if (c->scanned_to < c->backup_start) {
+		struct walblocks_request req = { .from = c->scanned_to, .to = c->backup_start,
+						 .tli = c->source_ctl.timeline,
+						 .seg_size = c->target_ctl.xlog_seg_size,
+						 .system_identifier = c->target_ctl.system_identifier };
+
+		if (scan_source_wal(c, &req, err) != 0)
+			return -1;
+		c->scanned_to = c->source_blocks.end;
+	}
+	if (c->source_blocks.unsupported) {
+		char why[ERRBUF_SIZE];
+
+		/* Replay follows any record: give up the bracket, go the replay way. */
+		unsupported_text(&c->source_blocks, why, sizeof(why));
+		strategy_log(r, LOG_INFO, "dbid %d: %s: the new mirror replays the WAL instead",
+			     r->dbid, why);
+		PQfinish(c->backup_conn);
+		c->backup_conn = NULL;
+		c->method = METHOD_REPLAY;
+	}
+	return 0;
+}
+
+/* The LSN after "KEY: " in a backup_label text. */
+static bool label_lsn(const char *label, const char *key, lsn_t *out)
+{
+	const char *p = strstr(label, key);
+	unsigned long long v;
+	char buf[32];
+
+	if (p == NULL || sscanf(p + strlen(key), " %31s", buf) != 1 || !pg_parse_lsn(buf, &v))
+		return false;
+	*out = (lsn_t) v;
+	return true;
+}
+
+/*
+ * The end of the blocks way: pg_control as the backup saw it, pg_backup_stop, the WAL segments
+ * from the backup's start to its checkpoint record (complete now: the stop switched segments),
+ * the backup's own backup_label. The target then replays from the backup's start and is
+ * consistent at its end, as a base backup is.
+ */
+static int finish_blocks(struct incr *c, struct errbuf *err)
+{
+	struct recovery *r = c->r;
+	uint32_t seg = c->target_ctl.xlog_seg_size;
+	struct pgcontrol after;
+	PGresult *res;
+	unsigned long long stop = 0;
+	lsn_t checkpoint = LSN_INVALID;
+	const char *label;
+	int rc = 0;
+
+	if (fetch_source_control(c, &after, err) != 0)
+		return -1;
+	r->host->phase(r, "backup-stop");
+	/* Not waiting for archiving: the mirror streams this WAL through its slot. */
+	res = pg_query(c->backup_conn, "SELECT lsn, labelfile FROM pg_catalog.pg_backup_stop(false)", 0,
+		       NULL, err);
+	if (res == NULL)
+		return errbuf_prefix(err, "cannot end the backup on source dbid %d", r->source_dbid);
+	label = PQntuples(res) == 1 ? PQgetvalue(res, 0, 1) : "";
+	if (PQntuples(res) != 1 || !pg_parse_lsn(PQgetvalue(res, 0, 0), &stop) ||
+	    !label_lsn(label, "CHECKPOINT LOCATION:", &checkpoint) || checkpoint < c->backup_start)
+		rc = errbuf_set(err, "pg_backup_stop on source dbid %d gave no usable backup_label",
+				r->source_dbid);
+	for (uint64_t s = c->backup_start / seg; rc == 0 && s <= checkpoint / seg; s++) {
+		char path[64];
+
+		wal_path(path, sizeof(path), after.timeline, s, seg);
+		rc = source_queue_file(c->src, path, seg, err);
+	}
+	if (rc == 0)
+		rc = source_flush(c->src, err);
+	if (rc == 0)
+		rc = targetio_write_file(c->tio, "backup_label", label, strlen(label), err);
+	PQclear(res);
+	if (rc != 0 || targetio_sync(c->tio, err) != 0)
+		return -1;
+	if (rewindlabel_write_control(r->target_datadir, &after, (lsn_t) stop, after.timeline, err) != 0)
+		return -1;
+	strategy_log(r, LOG_INFO, "dbid %d: replay starts at the backup's start " LSN_FMT " (checkpoint "
+				  LSN_FMT ", timeline %u) and is consistent at its end " LSN_FMT,
+		     r->dbid, LSN_ARGS(c->backup_start), LSN_ARGS(checkpoint), after.timeline,
+		     LSN_ARGS((lsn_t) stop));
+	return 0;
+}
+
+/*
+ * Everything before the first change, for run and estimate alike: the histories, the divergence,
+ * the way (replay or blocks), the file map. 1: there is a rewind to do; 0: nothing to copy, the
+ * target is behind the source on its history; -1: failed.
+ */
+static int prepare(struct incr *c, struct errbuf *err)
+{
+	struct recovery *r = c->r;
+	lsn_t source_insert;
+	int needed;
+
+	c->tio = targetio_create(r->target_datadir, progress_cb, r);
+	if (source_open(r->source_host, r->source_port, c->tio, &c->src, err) != 0)
+		return errbuf_prefix(err, "source dbid %d", r->source_dbid);
+	source_set_dbid(c->src, r->source_dbid);
+	if (check_source(source_conn(c->src), r, c->target_ctl.system_identifier, err) != 0)
+		return -1;
+	/* A promoted source shows its new timeline in pg_control only after a checkpoint (PG15). */
+	r->host->phase(r, "checkpoint");
+	if (pg_exec(source_conn(c->src), "CHECKPOINT", 0, NULL, err) != 0 ||
+	    fetch_source_control(c, &c->source_ctl, err) != 0 ||
+	    (!c->estimate_only && slot_ensure(source_conn(c->src), false, err) != 0))
+		return -1;
+	if (c->source_ctl.xlog_seg_size != c->target_ctl.xlog_seg_size) {
+		errbuf_set(err, "WAL segment sizes differ (source %u, target %u); use gprecoverseg -F",
+			   c->source_ctl.xlog_seg_size, c->target_ctl.xlog_seg_size);
+		return full_copy_needed(r);
+	}
+	if (load_histories(c, err) != 0 ||
+	    timeline_find_common_ancestor(&c->source_hist, &c->target_hist, &c->div, err) != 0) {
+		errbuf_append(err, "Use gprecoverseg -F.");
+		return full_copy_needed(r);
+	}
+	needed = rewind_needed(c, err);
+	if (needed <= 0)
+		return needed;
+	if (c->target_lost_common)
+		strategy_log(r, LOG_INFO, "dbid %d: diverged from the source at " LSN_FMT " (timeline "
+					  "%u); the target's WAL goes on to " LSN_FMT "; its last common "
+					  "checkpoint is no longer in the target's pg_wal",
+			     r->dbid, LSN_ARGS(c->div.lsn), c->div.tli, LSN_ARGS(c->target_end));
+	else
+		strategy_log(r, LOG_INFO, "dbid %d: diverged from the source at " LSN_FMT " (timeline "
+					  "%u); the target's WAL goes on to " LSN_FMT "; last common "
+					  "checkpoint " LSN_FMT,
+			     r->dbid, LSN_ARGS(c->div.lsn), c->div.tli, LSN_ARGS(c->target_end),
+			     LSN_ARGS(c->common_ckpt.lsn));
+	if (source_log_directory(source_conn(c->src), &c->log_directory, err) != 0 ||
+	    choose_method(c, err) != 0)
+		return -1;
+	if (c->method == METHOD_BLOCKS && !c->estimate_only && begin_backup(c, err) != 0)
+		return -1;
+	if (source_insert_lsn(c->src, &source_insert, err) != 0 || build_filemap(c, source_insert, err) != 0)
+		return -1;
+	return 1;
 }
 
 static int incremental_run(struct recovery *r, struct errbuf *err)
 {
 	struct incr c;
 	struct filemap_totals totals;
-	lsn_t source_insert;
 	int rc = -1, needed;
 
 	memset(&c, 0, sizeof(c));
@@ -595,41 +963,21 @@ static int incremental_run(struct recovery *r, struct errbuf *err)
 	r->host->phase(r, "inspect");
 	if (inspect_target(&c, err) != 0)
 		return -1;
-	c.tio = targetio_create(r->target_datadir, progress_cb, r);
-	if (source_open(r->source_host, r->source_port, c.tio, &c.src, err) != 0) {
-		errbuf_prefix(err, "source dbid %d", r->source_dbid);
-		goto out;
-	}
-	source_set_dbid(c.src, r->source_dbid);
-	if (check_source(source_conn(c.src), r, c.target_ctl.system_identifier, err) != 0)
-		goto out;
-	/* A promoted source shows its new timeline in pg_control only after a checkpoint (PG15). */
-	r->host->phase(r, "checkpoint");
-	if (pg_exec(source_conn(c.src), "CHECKPOINT", 0, NULL, err) != 0 ||
-	    fetch_source_control(&c, &c.source_ctl, err) != 0 ||
-	    slot_ensure(source_conn(c.src), false, err) != 0)
-		goto out;
-	if (c.source_ctl.xlog_seg_size != c.target_ctl.xlog_seg_size) {
-		errbuf_set(err, "WAL segment sizes differ (source %u, target %u); use gprecoverseg -F",
-			   c.source_ctl.xlog_seg_size, c.target_ctl.xlog_seg_size);
-		full_copy_needed(r);
-		goto out;
-	}
-	if (load_histories(&c, err) != 0 ||
-	    timeline_find_common_ancestor(&c.source_hist, &c.target_hist, &c.div, err) != 0) {
-		errbuf_append(err, "Use gprecoverseg -F.");
-		full_copy_needed(r);
-		goto out;
-	}
-	needed = rewind_needed(&c, err);
+	needed = prepare(&c, err);
 	if (needed < 0)
 		goto out;
 	if (needed == 0) {
 		/* The target is behind the source on its history: streaming alone catches it up. */
-		strategy_log(r, LOG_INFO, "dbid %d: the target's WAL ends at " LSN_FMT ", %s the "
-					  "divergence point; nothing to copy, it catches up by streaming",
-			     r->dbid, LSN_ARGS(c.target_end),
-			     c.div.lsn == LSN_INVALID ? "on the source's timeline, with no" : "before");
+		if (c.div.lsn == LSN_INVALID)
+			strategy_log(r, LOG_INFO, "dbid %d: the target's WAL ends at " LSN_FMT " on the "
+						  "source's own timeline, which never left it; nothing to copy, "
+						  "it catches up by streaming",
+				     r->dbid, LSN_ARGS(c.target_end));
+		else
+			strategy_log(r, LOG_INFO, "dbid %d: the target's WAL ends at " LSN_FMT ", before "
+						  "the divergence point " LSN_FMT "; nothing to copy, it catches "
+						  "up by streaming",
+				     r->dbid, LSN_ARGS(c.target_end), LSN_ARGS(c.div.lsn));
 		if (r->host->begin_changes(r, err) != 0 || copy_history_files(&c, err) != 0 ||
 		    targetio_sync(c.tio, err) != 0)
 			goto out;
@@ -637,14 +985,6 @@ static int incremental_run(struct recovery *r, struct errbuf *err)
 		rc = 0;
 		goto out;
 	}
-	strategy_log(r, LOG_INFO, "dbid %d: diverged from the source at " LSN_FMT " (timeline %u); "
-				  "the target's WAL goes on to " LSN_FMT "; last common checkpoint " LSN_FMT,
-		     r->dbid, LSN_ARGS(c.div.lsn), c.div.tli, LSN_ARGS(c.target_end),
-		     LSN_ARGS(c.common_ckpt.lsn));
-	if (source_log_directory(source_conn(c.src), &c.log_directory, err) != 0)
-		goto out;
-	if (source_insert_lsn(c.src, &source_insert, err) != 0 || build_filemap(&c, source_insert, err) != 0)
-		goto out;
 	filemap_totals(c.fm, &totals);
 	r->bytes_total = totals.fetch_bytes;
 	strategy_log(r, LOG_INFO, "dbid %d: need to copy %llu MB (%zu changed blocks, %zu whole files, "
@@ -658,7 +998,8 @@ static int incremental_run(struct recovery *r, struct errbuf *err)
 		goto out;
 	r->host->phase(r, "copy");
 	inject_point("incremental-copy");
-	if (execute(&c, err) != 0 || finish(&c, err) != 0) {
+	if (execute(&c, err) != 0 ||
+	    (c.method == METHOD_BLOCKS ? finish_blocks(&c, err) : finish(&c, err)) != 0) {
 		errbuf_append(err, "The directory is left partly rewound (marked with " TARGET_MARK_FILE
 				   "); run gprecoverseg -F.");
 		full_copy_needed(r);
@@ -671,11 +1012,60 @@ out:
 	return rc;
 }
 
+/* What run would move, changing nothing: the same preparation, without crash recovery or bracket. */
+static int incremental_estimate(struct recovery *r, struct strategy_estimate *e, struct errbuf *err)
+{
+	struct incr c;
+	int needed = -1;
+
+	if (incremental_check(r, err) != 0)
+		return -1;
+	memset(&c, 0, sizeof(c));
+	c.r = r;
+	c.estimate_only = true;
+	c.source_local = host_is_local(r->source_host);
+	if (pgcontrol_read(r->target_datadir, &c.target_ctl, err) != 0)
+		return -1;
+	c.target_is_standby = target_has(r, "standby.signal");
+	if (!pgcontrol_is_shut_down(&c.target_ctl) &&
+	    !(c.target_is_standby && c.target_ctl.state == DB_IN_ARCHIVE_RECOVERY)) {
+		e->unknown = true;
+		snprintf(e->method, sizeof(e->method), "the target was not shut down cleanly (%s): crash "
+			 "recovery runs first", pgcontrol_state_name(c.target_ctl.state));
+		return 0;
+	}
+	needed = prepare(&c, err);
+	if (needed == 0) {
+		e->bytes = 0;
+		snprintf(e->method, sizeof(e->method), "nothing to copy: it catches up by streaming");
+	} else if (needed > 0) {
+		struct filemap_totals totals;
+
+		filemap_totals(c.fm, &totals);
+		e->bytes = totals.fetch_bytes;
+		if (c.method == METHOD_BLOCKS) {
+			snprintf(e->method, sizeof(e->method),
+				 "copy the %llu blocks changed on either side; replay from the copy's start",
+				 (unsigned long long) (totals.blocks));
+		} else {
+			e->replay_bytes = c.replay_bytes;
+			snprintf(e->method, sizeof(e->method),
+				 "copy the target's %zu changed blocks; replay the source's WAL since the "
+				 "divergence",
+				 totals.blocks);
+		}
+	}
+	release(&c);
+	return needed < 0 ? -1 : 0;
+}
+
 const struct strategy strategy_incremental = {
 	.abi_version = STRATEGY_ABI_VERSION,
 	.name = "incremental",
 	.label = "Incremental",
-	.caps = STRATEGY_IN_PLACE_ONLY | STRATEGY_FALLS_BACK,
+	.caps = STRATEGY_IN_PLACE_ONLY | STRATEGY_FALLS_BACK | STRATEGY_ESTIMATE_READS,
 	.check = incremental_check,
+	.estimate = incremental_estimate,
 	.run = incremental_run,
+	.helper = walblocks_helper,
 };

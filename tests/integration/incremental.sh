@@ -52,7 +52,7 @@ sql "$M0" "UPDATE kept SET pad = 'changed on the new primary' WHERE id % 5 = 0"
 
 check "gprecoverseg -a recovers it incrementally (the default)" gprecoverseg -a
 output_has "plan says incremental" "Synchronization mode += Incremental"
-output_has "and that its bytes are known only once it reads the target" "Bytes to move \(estimate\) += known once the copy has looked at the target"
+output_has "with -a no estimate pass reads the WAL twice" "Bytes to move \(estimate\) += not estimated with -a \(it reads what the copy reads\)"
 output_has "the divergence is found and reported" "diverged from the source at [0-9A-F]+/[0-9A-F]+"
 output_has "crash recovery ran first on the old primary" "was not shut down cleanly"
 output_has "summary" "$p0 +.* Incremental .* up and in sync"
@@ -76,6 +76,7 @@ check "mirror of content 1 marked down" "${FTS[@]}"
 sql "$(seg port "$p1")" "CREATE TABLE behind(id int); INSERT INTO behind SELECT generate_series(1, 100000)"
 check "gprecoverseg -a catches the mirror up" gprecoverseg -a
 output_has "nothing to copy" "nothing to copy, it catches up by streaming"
+output_has "the log line says why nothing is copied, in English" "WAL ends at [0-9A-F]+/[0-9A-F]+ on the source.s own timeline, which never left it; nothing to copy"
 output_has "copied under 1 MB" "$m1 +.* Incremental .* [0-9.]+ kB +up and in sync"
 is_eq "rows on the mirror that fell behind" "100000" "$(sql "$(seg port "$m1")" "SELECT count(*) FROM behind")"
 
@@ -108,4 +109,128 @@ output_has "the fallback is announced" "falling back to differential recovery"
 output_has "and shown in the summary" "$p1 +.* Differential \(fallback\) .* up and in sync"
 is_eq "recovered" "m u s" "$(seg_state "$p1")"
 is_eq "rows of the new primary on it" "$(sql "$(seg port "$m1")" "SELECT count(*) FROM behind")" "$(sql "$(seg port "$p1")" "SELECT count(*) FROM behind")"
+
+# --- the two ways, replay and blocks, after changes of every kind on both sides ----------------
+# digest PORT: every table of every database that takes connections, its rows in order.
+digest() {
+	local db t
+	for db in $(sql "$1" "SELECT datname FROM pg_database WHERE datallowconn ORDER BY 1"); do
+		echo "database $db"
+		for t in $(psql -X -At -h 127.0.0.1 -p "$1" -U "$SEG_OS_USER" -d "$db" -c "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1"); do
+			echo "$t $(psql -X -At -h 127.0.0.1 -p "$1" -U "$SEG_OS_USER" -d "$db" -c "SELECT count(*) || ' ' || coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '-') FROM $t x")"
+		done
+	done
+}
+# replayed PRIMARY-PORT: its mirror has replayed everything the primary wrote.
+replayed() {
+	[ "$(sql "$1" "SELECT count(*) FROM pg_stat_replication WHERE replay_lsn = pg_current_wal_lsn()")" = 1 ]
+}
+# cut_off PRIMARY-PORT MIRROR-PORT: the mirror stops receiving; the primary commits alone.
+cut_off() {
+	sql "$2" "ALTER SYSTEM SET primary_conninfo = 'host=127.0.0.1 port=1'"
+	sql "$2" "SELECT pg_reload_conf()" >/dev/null
+	wait_until 20 bash -c "[ -z \"\$(psql -X -At -h 127.0.0.1 -p $1 -U $SEG_OS_USER -d postgres -c \"SELECT 1 FROM pg_stat_replication WHERE application_name = 'gp_walreceiver'\")\" ]"
+	sql "$1" "ALTER SYSTEM SET synchronous_standby_names = ''"
+	sql "$1" "SELECT pg_reload_conf()" >/dev/null
+}
+# side_changes PORT TAG: updates, inserts, deletes, a truncate, VACUUM FULL, a dropped and a
+# created database, all named by TAG (old or new) where they must differ.
+side_changes() {
+	sql "$1" "UPDATE w_upd SET v = v || '$2' WHERE id % 3 = $([ "$2" = old ] && echo 0 || echo 1)"
+	sql "$1" "INSERT INTO w_ins SELECT g, '$2' FROM generate_series(1, 5000) g"
+	sql "$1" "DELETE FROM w_del WHERE id % 4 = $([ "$2" = old ] && echo 0 || echo 1)"
+	sql "$1" "TRUNCATE w_trunc_$2"
+	sql "$1" "DELETE FROM w_vac WHERE id % 2 = $([ "$2" = old ] && echo 0 || echo 1)"
+	sql "$1" "VACUUM FULL w_vac"
+	sql "$1" "DROP DATABASE doomed_$2"
+	sql "$1" "CREATE DATABASE made_$2"
+	psql -X -q -h 127.0.0.1 -p "$1" -U "$SEG_OS_USER" -d "made_$2" -c "CREATE TABLE only_$2 AS SELECT g AS id FROM generate_series(1, 1000) g"
+}
+# both_ways_case CONTENT WAY: a divergence on CONTENT, recovered the WAY (replay or blocks) the
+# cost picks: the blocks way gets repeated updates of few pages across checkpoints on the new
+# primary (much WAL, few blocks).
+both_ways_case() {
+	local content=$1 way=$2 p m P M
+	p=$(acting p "$content") m=$(acting m "$content")
+	P=$(seg port "$p") M=$(seg port "$m")
+	for db in made_old made_new doomed_old doomed_new; do sql "$P" "DROP DATABASE IF EXISTS $db" 2>/dev/null; done
+	for db in doomed_old doomed_new; do sql "$P" "CREATE DATABASE $db"; done
+	sql "$P" "DROP TABLE IF EXISTS w_upd, w_ins, w_del, w_trunc_old, w_trunc_new, w_vac, w_hot" 2>/dev/null
+	for t in w_upd w_del w_trunc_old w_trunc_new w_vac; do
+		sql "$P" "CREATE TABLE $t(id int PRIMARY KEY, v text); INSERT INTO $t SELECT g, repeat('x', 100) FROM generate_series(1, 20000) g"
+	done
+	sql "$P" "CREATE TABLE w_ins(id int, v text)"
+	sql "$P" "CREATE TABLE w_hot(id int, n int) WITH (fillfactor = 50); INSERT INTO w_hot SELECT g, 0 FROM generate_series(1, 20000) g"
+	sql "$P" "CHECKPOINT"
+	wait_until 30 replayed "$P"
+	cut_off "$P" "$M"
+	side_changes "$P" old
+	stop_instance "$p" fast
+	sql "$M" "ALTER SYSTEM RESET primary_conninfo" 2>/dev/null
+	check "content $content fails over ($way case)" "${FTS[@]}"
+	side_changes "$M" new
+	if [ "$way" = blocks ]; then
+		for i in $(seq 1 12); do sql "$M" "UPDATE w_hot SET n = n + 1"; sql "$M" "CHECKPOINT"; done
+	fi
+	# Confirmed at the prompt (no -a), so that the plan carries the estimate.
+	check "gprecoverseg recovers it ($way case), the plan confirmed at the prompt" sh -c 'echo y | gprecoverseg'
+	grep -E "replaying the source's WAL since|replays [0-9.]+ [kMG]B of the source's WAL|need to copy|recovered with the incremental" <<<"$LAST_OUT" | sed 's/^.*\]:-/# /'
+	if [ "$way" = blocks ]; then
+		output_has "the plan tells the way and what it moves ($way)" "Method \(estimate\) += copy the [0-9]+ blocks changed on either side; replay from the copy's start"
+		output_has "the log gives both costs and takes the blocks" "replaying the source's WAL since the last common checkpoint means [0-9.]+ [kMG]B; the source changed [0-9]+ blocks \([0-9.]+ [kMG]B\) since the divergence .*: copying them is cheaper"
+		output_has "replay starts at the backup's start" "replay starts at the backup's start [0-9A-F]+/[0-9A-F]+ \(checkpoint [0-9A-F]+/[0-9A-F]+, timeline [0-9]+\) and is consistent at its end"
+		if [ -e "$(seg datadir "$p")/backup_label.old" ] && grep -q "^LABEL: segrecover incremental dbid $p" "$(seg datadir "$p")/backup_label.old"; then
+			ok "the mirror started from the bracket's own backup_label"
+		else
+			not_ok "the mirror started from the bracket's own backup_label" "$(cat "$(seg datadir "$p")/backup_label.old" 2>&1)"
+		fi
+	else
+		output_has "the plan tells the way and the WAL to replay ($way)" "WAL to replay after the copy \(estimate\) += [0-9.]+ [kMG]B"
+		output_has "the log says replaying is cheaper" "(replaying is cheaper|cheaper than looking for the blocks it changed)"
+		output_has "replay starts at the common checkpoint" "replay starts at the common checkpoint"
+	fi
+	is_eq "in sync ($way)" "m u s" "$(seg_state "$p")"
+	wait_until 60 replayed "$M"
+	is_eq "every table of every database, row by row, as on the new primary ($way)" "$(digest "$M")" "$(digest "$P")"
+	# doomed_old was dropped only on the old primary, made_old made only there: both undone.
+	is_eq "databases: as the new primary made and dropped them ($way)" "doomed_old,made_new" "$(sql "$P" "SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database WHERE datname ~ '^(made|doomed)_'")"
+}
+both_ways_case 0 replay
+both_ways_case 0 blocks
+
+# --- the target recycled the WAL of the last common checkpoint -------------------------------
+# The last common checkpoint, two segments of common WAL, then the mirror is cut off; the old
+# primary, with no slot and wal_keep_size = 0, checkpoints: its pg_wal keeps only the segment of
+# the divergence. The common history is read from the source instead.
+p=$(acting p 0) m=$(acting m 0)
+P=$(seg port "$p") M=$(seg port "$m")
+sql "$P" "CHECKPOINT"
+C0FILE=$(sql "$P" "SELECT pg_walfile_name(checkpoint_lsn) FROM pg_control_checkpoint()")
+for i in 1 2; do sql "$P" "INSERT INTO kept SELECT g, 'common' FROM generate_series(1, 2000) g"; sql "$P" "SELECT pg_switch_wal()" >/dev/null; done
+wait_until 30 replayed "$P"
+cut_off "$P" "$M"
+sql "$P" "SELECT pg_drop_replication_slot('internal_wal_replication_slot')" >/dev/null
+sql "$P" "ALTER SYSTEM SET wal_keep_size = 0"
+sql "$P" "SELECT pg_reload_conf()" >/dev/null
+sql "$P" "INSERT INTO kept SELECT g, 'diverged, recycled' FROM generate_series(400001, 401000) g"
+sql "$P" "CHECKPOINT"
+if [ ! -e "$(seg datadir "$p")/pg_wal/$C0FILE" ]; then ok "the old primary no longer has $C0FILE, the last common checkpoint's segment"; else not_ok "the old primary no longer has $C0FILE" "$(ls "$(seg datadir "$p")/pg_wal")"; fi
+stop_instance "$p" fast
+sql "$M" "ALTER SYSTEM RESET primary_conninfo" 2>/dev/null
+check "content 0 fails over (recycled case)" "${FTS[@]}"
+sql "$M" "INSERT INTO kept SELECT g, 'new primary, recycled' FROM generate_series(500001, 520000) g"
+# Neither side has it: the source's copy of that segment taken away too (it is old history there).
+SRCWAL="$(seg datadir "$m")/pg_wal"
+as_admin mv "$SRCWAL/$C0FILE" "$SRCWAL/$C0FILE.away"
+check_fails "without the common history on either side it fails" 1 "step: incremental" gprecoverseg -a
+output_has "and says why, and what to run" "no longer holds the last common checkpoint .*Neither instance has the WAL an incremental recovery must read: use gprecoverseg --differential .* or gprecoverseg -F"
+is_eq "the failed instance stays down, untouched" "m d n" "$(seg_state "$p")"
+as_admin mv "$SRCWAL/$C0FILE.away" "$SRCWAL/$C0FILE"
+check "with the source's copy, gprecoverseg -a recovers it, without --fallback" gprecoverseg -a
+output_lacks "no fallback" "falling back"
+output_has "it read the common history from the source" "no longer holds the last common checkpoint .*read that common history from the source's WAL instead"
+is_eq "in sync (recycled)" "m u s" "$(seg_state "$p")"
+wait_until 60 replayed "$M"
+is_eq "every table, row by row, as on the new primary (recycled)" "$(digest "$M")" "$(digest "$P")"
+is_eq "the recycled side's own rows are gone" "0" "$(sql "$P" "SELECT count(*) FROM kept WHERE pad = 'diverged, recycled'")"
 t_done

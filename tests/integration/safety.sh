@@ -291,4 +291,123 @@ is_eq "40 malformed -i files: each refused with its line (no crash, no recovery)
 is_eq "  and the catalog is unchanged" "$before" "$(snapshot)"
 is_eq "  the down mirror was not started" "no" "$(answers "$(seg port "$m0")" && echo yes || echo no)"
 check "a plain recovery still works afterwards" gprecoverseg -a
+
+# --- a rebuilt mirror that dies while it replays, before it is consistent: reported at once ----
+# After a failover the old primary is rewound (incremental, the default) while the new primary
+# writes a few hundred MB of WAL: the copy is held at its start while that is written. Whichever
+# way the strategy takes, replay from the common checkpoint or from the start of a backup
+# bracket, the mirror must replay all of it before it is consistent. Its postmaster is killed
+# while it replays: the run must say so within seconds, with the server's log, not wait out the
+# 600 s sync timeout (nor report success).
+pm_status() { sed -n 8p "$1/postmaster.pid" 2>/dev/null | tr -d ' '; }
+postmaster_up() { [ -f "$1/postmaster.pid" ] && kill -0 "$(head -1 "$1/postmaster.pid")" 2>/dev/null; }
+walsender_streams() { [ -n "$(sql "$1" "SELECT 1 FROM pg_stat_replication WHERE application_name = 'gp_walreceiver' AND state IN ('streaming', 'catchup')")" ]; }
+# replaying DIR SOURCE-PORT: its postmaster runs, streams from the source, and is not consistent
+# yet (a hot standby's status line says "starting" until then). Read from its pid file: a
+# connection attempt would add a FATAL line to the very log the failure must show.
+replaying() { postmaster_up "$1" && [ "$(pm_status "$1")" = starting ] && walsender_streams "$2"; }
+procs_in() { # procs_in DIR: how many processes work in DIR
+	local d n=0 real
+	real=$(readlink -f "$1")
+	for d in /proc/[0-9]*; do
+		[ "$(readlink "$d/cwd" 2>/dev/null)" = "$real" ] && n=$((n + 1))
+	done
+	echo "$n"
+}
+p1=$(acting p 1) m1=$(acting m 1)
+stop_instance "$p1"
+check "primary of content 1 crashes and fails over" "${FTS[@]}"
+is_eq "  its mirror is the primary now" "p u n" "$(seg_state "$m1")"
+NEWP=$(seg port "$m1") OLD_DIR=$(seg datadir "$p1")
+sql "$NEWP" "CREATE TABLE replay(i bigint, pad text); CREATE INDEX ON replay (md5(i::text))"
+rm -f "$INJ"
+env SEGRECOVER_INJECT_PAUSE="incremental-copy@$p1" SEGRECOVER_INJECT_FILE="$INJ" gprecoverseg -a -s >"$WORK/replay.out" 2>&1 &
+run=$!
+if wait_until 60 test -s "$INJ"; then
+	# Random inserts into an index larger than shared_buffers: seconds of replay, not a blink.
+	t0=$(date +%s)
+	sql "$NEWP" "INSERT INTO replay SELECT g, repeat('r', 100) FROM generate_series(1, 2000000) g"
+	echo "# $(sql "$NEWP" "SELECT pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)) FROM pg_replication_slots") of WAL held for the old primary, written in $(($(date +%s) - t0)) s while its copy waited"
+	kill -CONT "$(cut -d' ' -f1 "$INJ")"
+fi
+if wait_until 120 replaying "$OLD_DIR" "$NEWP" && sleep 0.5 && replaying "$OLD_DIR" "$NEWP"; then
+	ok "the rebuilt mirror runs, streams and still replays (not consistent yet)"
+	killed=$(date +%s.%N) victim=$(head -1 "$OLD_DIR/postmaster.pid")
+	kill -9 "$victim"
+else
+	not_ok "the rebuilt mirror runs, streams and still replays (not consistent yet)" "status: $(pm_status "$OLD_DIR")" "$(tail -5 "$WORK/replay.out")"
+	killed=$(date +%s.%N) victim=
+fi
+bounded_wait "$run" 90
+rc=$?
+delay=$(awk -v a="$killed" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+LAST_OUT=$(cat "$WORK/replay.out")
+echo "# gprecoverseg ended $delay s after the kill (exit $rc)"
+is_eq "the run fails (exit 1)" "1" "$rc"
+is_eq "  within 10 s of the kill, not at the sync timeout" "yes" "$(awk -v d="$delay" 'BEGIN { print (d < 10 ? "yes" : "no") }')"
+output_has "  the error names the instance and says it stopped before it was consistent" "port: $(seg port "$p1"); .*datadir: $OLD_DIR; .*step: replay; error: the server in \"$OLD_DIR\" stopped before it was consistent"
+output_has "  with the last lines of its server log" "server log $OLD_DIR/log/startup.log: .*[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} [A-Z0-9+-]+ \[[0-9]+\] [A-Z]+: "
+output_has "  the advice: its log, then the same command again" "next: .*look at the end of its server log \($OLD_DIR/log/startup.log on [^)]*\) for the cause; .*Then run 'gprecoverseg' again"
+is_eq "  the instance stays down in the catalog" "m d n" "$(seg_state "$p1")"
+# PostgreSQL refuses its port while the socket lock names a live PID, and a zombie is one: the
+# killed postmaster must be reaped (by init) before the next start, as its children must be gone.
+all_gone() { { [ -z "$victim" ] || ! kill -0 "$victim" 2>/dev/null; } && [ "$(procs_in "$OLD_DIR")" = 0 ]; }
+wait_until 30 all_gone
+echo "# the killed mirror's control file: $(as_admin "$PGBIN/pg_controldata" -D "$OLD_DIR" | grep -E "^(Database cluster state|Minimum recovery ending location|Latest checkpoint's REDO location):" | sed 's/  */ /g' | paste -sd';')"
+check "the same gprecoverseg -a again converges" gprecoverseg -a
+is_eq "  the rebuilt mirror is up and in sync" "m u s" "$(seg_state "$p1")"
+rows_of() { echo "$(rowsum "$1"):$(sql "$1" "SELECT count(*) FROM replay")"; }
+wait_until 30 test "$(rows_of "$(seg port "$p1")")" = "$(rows_of "$NEWP")"
+is_eq "  with every row of its primary" "$(rows_of "$NEWP")" "$(rows_of "$(seg port "$p1")")"
+
+# --- hot_standby off (copied from the source): the mirror could never be recorded in sync, since
+# it refuses the probe's connections; said at once, and the same command finishes once fixed ----
+p1=$(acting p 1) m1=$(acting m 1)
+stop_instance "$p1"
+check "primary of content 1 crashes and fails over again" "${FTS[@]}"
+NEWP=$(seg port "$m1") OLD_DIR=$(seg datadir "$p1")
+sql "$NEWP" "ALTER SYSTEM SET hot_standby = off"
+started=$(date +%s)
+check_fails "a copy whose configuration says hot_standby = off: exit 1" 1 "step: replay; error: hot_standby is off in the configuration of \"$OLD_DIR\": .*\(and on the source, dbid $m1, .*restart it \(pg_ctl restart -D $OLD_DIR -m fast\), then run the same gprecoverseg again" timeout --kill-after=10 120 gprecoverseg -a
+is_eq "  reported without waiting for the sync timeout" "t" "$([ $(($(date +%s) - started)) -lt 60 ] && echo t || echo f)"
+is_eq "  its server is left running, as a standby" "standby" "$(pm_status "$OLD_DIR")"
+sql "$NEWP" "ALTER SYSTEM RESET hot_standby"
+as_admin sed -i '/^hot_standby/d' "$OLD_DIR/postgresql.auto.conf"
+pg_ctl_admin -D "$OLD_DIR" -l "$OLD_DIR/log/startup.log" -m fast -w restart >/dev/null
+check "  once it is on, the same command finishes without copying again" gprecoverseg -a
+output_has "  it waits for the running server" "an earlier recovery copied \"$OLD_DIR\" and started its server; nothing to copy"
+is_eq "  the rebuilt mirror is up and in sync" "m u s" "$(seg_state "$p1")"
+
+# --- the mirror dies after the agent saw it consistent, while gprecoverseg waits for sync ------
+p1=$(acting p 1) m1=$(acting m 1)
+stop_instance "$p1"
+check "primary of content 1 crashes and fails over once more" "${FTS[@]}"
+OLD_DIR=$(seg datadir "$p1")
+rm -f "$INJ"
+env SEGRECOVER_INJECT_PAUSE=sync-wait SEGRECOVER_INJECT_FILE="$INJ" gprecoverseg -a -s >"$WORK/sync.out" 2>&1 &
+run=$!
+if wait_until 120 test -s "$INJ" && postmaster_up "$OLD_DIR"; then
+	ok "gprecoverseg paused once the agent is done, its mirror running"
+	victim=$(head -1 "$OLD_DIR/postmaster.pid")
+	kill -9 "$victim"
+	wait_until 10 bash -c "! kill -0 $victim 2>/dev/null"
+	killed=$(date +%s.%N)
+	kill -CONT "$(cut -d' ' -f1 "$INJ")"
+else
+	not_ok "gprecoverseg paused once the agent is done, its mirror running" "$(tail -5 "$WORK/sync.out")"
+	killed=$(date +%s.%N) victim=
+fi
+bounded_wait "$run" 90
+rc=$?
+delay=$(awk -v a="$killed" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+LAST_OUT=$(cat "$WORK/sync.out")
+echo "# gprecoverseg ended $delay s after it went on with its mirror gone (exit $rc)"
+is_eq "  the run fails (exit 1)" "1" "$rc"
+is_eq "  within 10 s, not at the sync timeout" "yes" "$(awk -v d="$delay" 'BEGIN { print (d < 10 ? "yes" : "no") }')"
+output_has "  the error names the instance: it stopped before it caught up" "port: $(seg port "$p1"); .*datadir: $OLD_DIR; .*step: sync; error: the mirror was copied and started, then stopped before it caught up"
+output_has "  the advice: its log, then the same command again" "next: .*look at the end of its server log \($OLD_DIR/log/startup.log on [^)]*\) for the cause, then run 'gprecoverseg' again"
+is_eq "  the instance stays down in the catalog" "m d n" "$(seg_state "$p1")"
+wait_until 30 all_gone
+check "the same gprecoverseg -a again converges" gprecoverseg -a
+is_eq "  the rebuilt mirror is up and in sync" "m u s" "$(seg_state "$p1")"
 t_done

@@ -152,8 +152,15 @@ wait_until 20 bash -c "[ \"\$(psql -X -At -h 127.0.0.1 -p $PGPORT -U $SEG_OS_USE
 check_fails "activation refused while the old coordinator runs" 2 "Active postgres process on coordinator" gpactivatestandby -a -d "$SB_DIR"
 is_eq "the refused activation left a standby" "t" "$(sql "$SB_PORT" "SELECT pg_is_in_recovery()")"
 check_fails "activation refused without standby.signal (the coordinator's own directory)" 2 "Critical required file on standby" gpactivatestandby -a -d "$OLD_DIR"
-kill -9 "$(head -1 "$OLD_DIR/postmaster.pid")"
+OLD_PID=$(head -1 "$OLD_DIR/postmaster.pid") OLD_SOCK=$(sed -n 5p "$OLD_DIR/postmaster.pid")
+kill -9 "$OLD_PID"
 wait_until 10 bash -c "! pg_isready -q -h 127.0.0.1 -p $OLD_PORT"
+# Where PID 1 is slow to reap orphans (some VM inits), the killed postmaster stays a zombie, and
+# a server started later on its port takes the zombie for a live owner of the socket lock file.
+# A crashed host leaves no zombie: the lock file of one is stale, as after a reboot.
+if grep -qE '^[0-9]+ \([^)]*\) Z' "/proc/$OLD_PID/stat" 2>/dev/null; then
+	rm -f "$OLD_SOCK/.s.PGSQL.$OLD_PORT.lock"
+fi
 check "gpactivatestandby -a after kill -9 of the coordinator" gpactivatestandby -a -d "$SB_DIR"
 output_has "Greenplum's completion message" "The activation of the standby coordinator has completed successfully"
 output_has "Greenplum's advice: do not restart the old one" "Do not re-start the failed coordinator"

@@ -90,7 +90,21 @@ START_TEST(every_kind_round_trips)
 	ck_assert_int_eq(agentproto_parse("@done dbid=5 bytes=42 seconds=1.500", &al), 0);
 	ck_assert(al.kind == AGENT_DONE && al.done == 42 && al.seconds > 1.49 && al.seconds < 1.51);
 	ck_assert_int_eq(agentproto_parse("@estimate dbid=5 bytes=1651000000", &al), 0);
-	ck_assert(al.kind == AGENT_ESTIMATE && al.done == 1651000000u);
+	ck_assert(al.kind == AGENT_ESTIMATE && al.done == 1651000000u && al.total == 0 && al.msg[0] == '\0');
+	{
+		/* What the agent prints is what the driver reads: bytes, the WAL to replay, how. */
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		agentproto_estimate(f, 7, 8192, 123456789, "copy the 1 blocks changed; replay from x=y");
+		fclose(f);
+		buf[strcspn(buf, "\n")] = '\0';
+		ck_assert_int_eq(agentproto_parse(buf, &al), 0);
+		ck_assert(al.kind == AGENT_ESTIMATE && al.dbid == 7 && al.done == 8192 && al.total == 123456789u);
+		ck_assert_str_eq(al.msg, "copy the 1 blocks changed; replay from x=y");
+		free(buf);
+	}
 	ck_assert_int_eq(agentproto_parse("@phase dbid=5 name=wipe", &al), 0);
 	ck_assert_str_eq(al.name, "wipe");
 	ck_assert_int_eq(agentproto_parse("@note dbid=5 level=warning msg=a b=c", &al), 0);

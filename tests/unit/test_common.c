@@ -339,6 +339,45 @@ START_TEST(durable_write_and_datadir_checks)
 }
 END_TEST
 
+/*
+ * The agent reads the server's own word on line 8 of postmaster.pid: "starting" until a hot
+ * standby is consistent, "ready" then, "standby" for one with hot_standby off (which never
+ * accepts connections), as PostgreSQL 15 writes them (padded to 8 characters).
+ */
+START_TEST(postmaster_status_is_read_from_line_8)
+{
+	static const char head[] = "4242\n/data/seg\n1764680000\n7003\n/tmp\n127.0.0.1\n"
+				   "  5432001     65538\n";
+	char *dir = make_tmpdir();
+	char *pidfile = path_join(dir, "postmaster.pid");
+	char text[256];
+	struct errbuf err;
+
+	ck_assert_int_eq(postmaster_status_of(""), POSTMASTER_STATUS_UNKNOWN);
+	ck_assert_int_eq(postmaster_status_of(head), POSTMASTER_STATUS_UNKNOWN);
+	snprintf(text, sizeof(text), "%sstarting\n", head);
+	ck_assert_int_eq(postmaster_status_of(text), POSTMASTER_STATUS_STARTING);
+	snprintf(text, sizeof(text), "%sready   \n", head);
+	ck_assert_int_eq(postmaster_status_of(text), POSTMASTER_STATUS_READY);
+	snprintf(text, sizeof(text), "%sstandby \n", head);
+	ck_assert_int_eq(postmaster_status_of(text), POSTMASTER_STATUS_STANDBY);
+	snprintf(text, sizeof(text), "%sstopping\n", head);
+	ck_assert_int_eq(postmaster_status_of(text), POSTMASTER_STATUS_STOPPING);
+	/* a word that only begins like one, or a status on another line, is not taken */
+	snprintf(text, sizeof(text), "%sreadyish\n", head);
+	ck_assert_int_eq(postmaster_status_of(text), POSTMASTER_STATUS_UNKNOWN);
+	ck_assert_int_eq(postmaster_status_of("ready\n"), POSTMASTER_STATUS_UNKNOWN);
+	/* from the file: none, then one the server wrote */
+	ck_assert_int_eq(postmaster_status(dir), POSTMASTER_STATUS_UNKNOWN);
+	snprintf(text, sizeof(text), "%sready   \n", head);
+	ck_assert(write_file_durable(pidfile, text, strlen(text), 0600, &err) == 0);
+	ck_assert_int_eq(postmaster_status(dir), POSTMASTER_STATUS_READY);
+	ck_assert(remove_tree(dir, &err) == 0);
+	free(pidfile);
+	free(dir);
+}
+END_TEST
+
 START_TEST(pidlock_is_exclusive_and_clears_stale_locks)
 {
 	char *dir = make_tmpdir();
@@ -405,6 +444,7 @@ static Suite *common_suite(void)
 	tcase_add_test(tc, relative_paths_are_checked_for_escapes);
 	tcase_add_test(tc, tree_removal_never_follows_links);
 	tcase_add_test(tc, durable_write_and_datadir_checks);
+	tcase_add_test(tc, postmaster_status_is_read_from_line_8);
 	tcase_add_test(tc, pidlock_is_exclusive_and_clears_stale_locks);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,4 +1,4 @@
-#include "differential/wire.h"
+#include "base/wire.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,0 +1,382 @@
+#include "incremental/walblocks.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "base/timeline.h"
+#include "base/walreader.h"
+#include "base/wire.h"
+#include "fsutil.h"
+#include "pgconn.h"
+#include "xalloc.h"
+
+/* Frames from the helper (base/wire). */
+enum {
+	FRAME_CHECKPOINT = 'C', /* u64 lsn, u64 redo, u32 tli, u8 shutdown */
+	FRAME_RELATION = 'R',   /* u32 spc, u32 db, u32 rel, u32 first byte, bitmap bytes */
+	FRAME_UNSUPPORTED = 'U',/* u64 lsn, u8 rmid, u8 info */
+	FRAME_DONE = 'Z',       /* u64 start, u64 end, u64 records, u64 peak kB */
+	FRAME_ERROR = 'X',      /* the message */
+};
+
+#define ARG_FROM "from="
+#define ARG_CHECKPOINT_BEFORE "checkpoint-before="
+#define ARG_TO "to="
+#define ARG_TO_OR_END "to-or-end"
+#define ARG_TLI "tli="
+#define ARG_SEG_SIZE "seg-size="
+#define ARG_SYSID "sysid="
+
+/* ---------------------------------------------------------------------------------------- */
+/* The helper, next to the source data */
+
+struct scan {
+	struct blockset blocks;
+	uint64_t records;
+	lsn_t start, end;
+	bool unsupported;
+	lsn_t bad_lsn;
+	uint8_t bad_rmid, bad_info;
+};
+
+static bool take_lsn(const char *arg, const char *prefix, lsn_t *out)
+{
+	unsigned long long v;
+
+	if (strncmp(arg, prefix, strlen(prefix)) != 0 || !pg_parse_lsn(arg + strlen(prefix), &v))
+		return false;
+	*out = (lsn_t) v;
+	return true;
+}
+
+static int parse_args(const char *const *args, struct walblocks_request *req, struct errbuf *err)
+{
+	memset(req, 0, sizeof(*req));
+	for (size_t i = 0; args && args[i]; i++) {
+		const char *a = args[i];
+
+		if (take_lsn(a, ARG_FROM, &req->from) || take_lsn(a, ARG_CHECKPOINT_BEFORE, &req->checkpoint_before) ||
+		    take_lsn(a, ARG_TO, &req->to))
+			continue;
+		if (strcmp(a, ARG_TO_OR_END) == 0)
+			req->to_or_end = true;
+		else if (strncmp(a, ARG_TLI, strlen(ARG_TLI)) == 0 && atol(a + strlen(ARG_TLI)) > 0)
+			req->tli = (uint32_t) atol(a + strlen(ARG_TLI));
+		else if (strncmp(a, ARG_SEG_SIZE, strlen(ARG_SEG_SIZE)) == 0)
+			req->seg_size = (uint32_t) strtoul(a + strlen(ARG_SEG_SIZE), NULL, 10);
+		else if (strncmp(a, ARG_SYSID, strlen(ARG_SYSID)) == 0)
+			req->system_identifier = strtoull(a + strlen(ARG_SYSID), NULL, 10);
+		else
+			return errbuf_set(err, "unknown argument \"%s\" of the incremental helper", a);
+	}
+	if ((req->from == LSN_INVALID) == (req->checkpoint_before == LSN_INVALID) || req->to == LSN_INVALID ||
+	    req->tli == 0 || req->seg_size == 0 || (req->seg_size & (req->seg_size - 1)) != 0)
+		return errbuf_set(err, "the incremental helper needs from= or checkpoint-before=, to=, tli= "
+				       "and seg-size= (a power of two)");
+	return 0;
+}
+
+/* Records from *START while they begin before REQ->to; the blocks into SC. */
+static int scan_records(struct wal_reader *reader, const struct walblocks_request *req, lsn_t start,
+			struct scan *sc, struct errbuf *err)
+{
+	const struct wal_record *rec;
+	int status = wal_reader_read_at(reader, start, &rec, err);
+
+	sc->start = start;
+	sc->end = start;
+	while (status == WAL_READ_OK && rec->lsn < req->to) {
+		if (walscan_classify_record(rec) == WALSCAN_RECORD_UNSUPPORTED) {
+			sc->unsupported = true;
+			sc->bad_lsn = rec->lsn;
+			sc->bad_rmid = rec->rmid;
+			sc->bad_info = rec->info;
+			return 0;
+		}
+		for (unsigned i = 0; i < rec->nblocks; i++) {
+			const struct wal_block_ref *b = &rec->blocks[i];
+
+			if (b->fork == WAL_FORK_MAIN)
+				blockset_add(&sc->blocks, b->rnode.spc, b->rnode.db, b->rnode.rel, b->blkno);
+		}
+		sc->records++;
+		sc->end = rec->end_lsn;
+		if (rec->end_lsn >= req->to)
+			break;
+		status = wal_reader_read_next(reader, &rec, err);
+	}
+	if (status == WAL_READ_ERROR || (status == WAL_READ_END && !req->to_or_end))
+		return errbuf_prefix(err, "the source's WAL from " LSN_FMT " to " LSN_FMT, LSN_ARGS(start),
+				     LSN_ARGS(req->to));
+	return 0;
+}
+
+static int send_blocks(struct wire_out *w, const struct blockset *set, struct errbuf *err)
+{
+	for (size_t i = 0; i < set->nslots; i++) {
+		const struct blockset_rel *r = blockset_slot(set, i);
+		unsigned char hdr[16];
+		size_t first = 0, last;
+
+		if (r == NULL || r->blocks.count == 0)
+			continue;
+		last = r->blocks.nbytes;
+		while (first < last && r->blocks.bits[first] == 0)
+			first++;
+		while (last > first && r->blocks.bits[last - 1] == 0)
+			last--;
+		wire_put_u32(hdr, r->spc);
+		wire_put_u32(hdr + 4, r->db);
+		wire_put_u32(hdr + 8, r->rel);
+		/* A bitmap longer than one frame (over 128 GB of relation) goes in pieces. */
+		while (first < last) {
+			size_t n = last - first;
+
+			if (n > WIRE_MAX_PAYLOAD - sizeof(hdr))
+				n = WIRE_MAX_PAYLOAD - sizeof(hdr);
+			wire_put_u32(hdr + 12, (uint32_t) first);
+			if (wire_put(w, FRAME_RELATION, hdr, sizeof(hdr), r->blocks.bits + first, n, err) != 0)
+				return -1;
+			first += n;
+		}
+	}
+	return 0;
+}
+
+static int helper_scan(const char *source_datadir, const struct walblocks_request *req,
+		       struct wire_out *w, struct errbuf *err)
+{
+	struct timeline_history hist;
+	struct wal_reader *reader = NULL;
+	struct wal_reader_options wo = { 0 };
+	struct scan sc = { .blocks = BLOCKSET_INIT };
+	char *waldir = path_join(source_datadir, "pg_wal");
+	lsn_t start = req->from;
+	int rc;
+
+	/* Segment size and system identifier come from the target's side: the live source's
+	 * pg_control may be read in the middle of a write (see fetch_source_control). */
+	memset(&hist, 0, sizeof(hist));
+	if (req->tli == 1) {
+		timeline_history_init_first(&hist);
+		rc = 0;
+	} else {
+		rc = timeline_history_load(waldir, req->tli, &hist, err);
+	}
+	if (rc == 0) {
+		wo.waldir = waldir;
+		wo.history = &hist;
+		wo.seg_size = req->seg_size;
+		wo.system_identifier = req->system_identifier;
+		rc = wal_reader_open(&wo, &reader, err);
+	}
+	if (rc == 0 && req->checkpoint_before != LSN_INVALID) {
+		struct walscan_checkpoint ck;
+		unsigned char p[21];
+
+		rc = walscan_find_last_checkpoint(reader, req->checkpoint_before, &ck, err);
+		if (rc == 0) {
+			wire_put_u64(p, ck.lsn);
+			wire_put_u64(p + 8, ck.redo);
+			wire_put_u32(p + 16, ck.tli);
+			p[20] = ck.shutdown;
+			rc = wire_put(w, FRAME_CHECKPOINT, p, sizeof(p), NULL, 0, err);
+			start = ck.lsn;
+		}
+	}
+	if (rc == 0)
+		rc = scan_records(reader, req, start, &sc, err);
+	if (rc == 0 && sc.unsupported) {
+		unsigned char p[10];
+
+		wire_put_u64(p, sc.bad_lsn);
+		p[8] = sc.bad_rmid;
+		p[9] = sc.bad_info;
+		rc = wire_put(w, FRAME_UNSUPPORTED, p, sizeof(p), NULL, 0, err);
+	} else if (rc == 0) {
+		rc = send_blocks(w, &sc.blocks, err);
+	}
+	if (rc == 0) {
+		struct rusage ru;
+		unsigned char p[32];
+
+		wire_put_u64(p, sc.start);
+		wire_put_u64(p + 8, sc.end);
+		wire_put_u64(p + 16, sc.records);
+		wire_put_u64(p + 24, getrusage(RUSAGE_SELF, &ru) == 0 ? (uint64_t) ru.ru_maxrss : 0);
+		rc = wire_put(w, FRAME_DONE, p, sizeof(p), NULL, 0, err);
+	}
+	blockset_free(&sc.blocks);
+	wal_reader_close(reader);
+	timeline_history_release(&hist);
+	free(waldir);
+	return rc;
+}
+
+int walblocks_helper(const char *source_datadir, const char *const *args, int in_fd, int out_fd,
+		     struct errbuf *err)
+{
+	struct walblocks_request req;
+	struct wire_out w;
+	int rc;
+
+	(void) in_fd;
+	wire_out_init(&w, out_fd);
+	rc = parse_args(args, &req, err);
+	if (rc == 0)
+		rc = helper_scan(source_datadir, &req, &w, err);
+	if (rc != 0) {
+		/* The other end reads the reason from the stream; the agent's log has it too. */
+		struct errbuf ignored;
+
+		errbuf_clear(&ignored);
+		wire_put(&w, FRAME_ERROR, err->msg, strlen(err->msg), NULL, 0, &ignored);
+		wire_flush(&w, &ignored);
+	} else {
+		rc = wire_flush(&w, err);
+	}
+	wire_out_release(&w);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* The target's side */
+
+static int read_answer(int source_dbid, struct wire_in *in, struct walblocks_result *out,
+		       struct errbuf *err);
+
+static void add_bitmap(struct blockset *set, const unsigned char *p, size_t len)
+{
+	uint32_t spc = wire_get_u32(p), db = wire_get_u32(p + 4), rel = wire_get_u32(p + 8);
+	uint64_t first = wire_get_u32(p + 12);
+
+	for (size_t i = 16; i < len; i++) {
+		unsigned bits = p[i];
+
+		while (bits) {
+			unsigned b = (unsigned) __builtin_ctz(bits);
+
+			blockset_add(set, spc, db, rel, (uint32_t) ((first + (i - 16)) * 8 + b));
+			bits &= bits - 1;
+		}
+	}
+}
+
+int walblocks_read(int fd, int source_dbid, struct walblocks_result *out, struct errbuf *err)
+{
+	struct wire_in in;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	wire_in_init(&in, fd, "the incremental helper");
+	rc = read_answer(source_dbid, &in, out, err);
+	wire_in_release(&in);
+	if (rc != 0)
+		walblocks_release(out);
+	return rc;
+}
+
+static int read_answer(int source_dbid, struct wire_in *in, struct walblocks_result *out,
+		       struct errbuf *err)
+{
+	for (;;) {
+		const unsigned char *p;
+		size_t len;
+		char type;
+
+		if (wire_next(in, &type, &p, &len, err) != 0)
+			return -1;
+		switch (type) {
+		case FRAME_CHECKPOINT:
+			if (len < 21)
+				break;
+			out->have_checkpoint = true;
+			out->checkpoint.lsn = wire_get_u64(p);
+			out->checkpoint.redo = wire_get_u64(p + 8);
+			out->checkpoint.tli = wire_get_u32(p + 16);
+			out->checkpoint.shutdown = p[20] != 0;
+			continue;
+		case FRAME_RELATION:
+			if (len < 16)
+				break;
+			add_bitmap(&out->blocks, p, len);
+			continue;
+		case FRAME_UNSUPPORTED:
+			if (len < 10)
+				break;
+			out->unsupported = true;
+			out->unsupported_lsn = wire_get_u64(p);
+			out->unsupported_rmid = p[8];
+			out->unsupported_info = p[9];
+			continue;
+		case FRAME_DONE:
+			if (len < 32)
+				break;
+			out->start = wire_get_u64(p);
+			out->end = wire_get_u64(p + 8);
+			out->records = wire_get_u64(p + 16);
+			out->helper_peak_kb = wire_get_u64(p + 24);
+			return 0;
+		case FRAME_ERROR:
+			return errbuf_set(err, "the incremental helper next to source dbid %d: %.*s",
+					  source_dbid, (int) len, (const char *) p);
+		default:
+			break;
+		}
+		return errbuf_set(err, "the incremental helper next to source dbid %d sent a bad frame '%c' "
+				       "(%zu bytes)",
+				  source_dbid, type, len);
+	}
+}
+
+int walblocks_fetch(struct recovery *r, const struct walblocks_request *req,
+		    struct walblocks_result *out, struct errbuf *err)
+{
+	char from[64], to[64], tli[32], seg[32], sysid[48];
+	const char *args[8];
+	size_t n = 0;
+	struct strategy_helper h = { .pid = -1, .to_fd = -1, .from_fd = -1 };
+	struct errbuf ignored;
+	int rc, status;
+
+	memset(out, 0, sizeof(*out));
+	if (req->checkpoint_before != LSN_INVALID)
+		snprintf(from, sizeof(from), ARG_CHECKPOINT_BEFORE LSN_FMT, LSN_ARGS(req->checkpoint_before));
+	else
+		snprintf(from, sizeof(from), ARG_FROM LSN_FMT, LSN_ARGS(req->from));
+	snprintf(to, sizeof(to), ARG_TO LSN_FMT, LSN_ARGS(req->to));
+	snprintf(tli, sizeof(tli), ARG_TLI "%u", req->tli);
+	snprintf(seg, sizeof(seg), ARG_SEG_SIZE "%u", req->seg_size);
+	snprintf(sysid, sizeof(sysid), ARG_SYSID "%llu", (unsigned long long) req->system_identifier);
+	args[n++] = from;
+	args[n++] = to;
+	args[n++] = tli;
+	args[n++] = seg;
+	args[n++] = sysid;
+	if (req->to_or_end)
+		args[n++] = ARG_TO_OR_END;
+	args[n] = NULL;
+	if (r->host->start_helper(r, args, &h, err) != 0)
+		return -1;
+	rc = walblocks_read(h.from_fd, r->source_dbid, out, err);
+	/* After a failure here the helper may be blocked writing to us: end it. */
+	if (rc != 0 && h.pid > 0)
+		kill(h.pid, SIGTERM);
+	errbuf_clear(&ignored);
+	status = r->host->finish_helper(&h, rc != 0 ? &ignored : err);
+	if (rc == 0 && status != 0) {
+		rc = errbuf_set(err, "the incremental helper next to source dbid %d exited with status %d",
+				r->source_dbid, status);
+		walblocks_release(out);
+	}
+	return rc;
+}
+
+void walblocks_release(struct walblocks_result *res)
+{
+	blockset_free(&res->blocks);
+}
