@@ -17,6 +17,7 @@
 #include "runner.h"
 #include "strvec.h"
 #include "targetguard.h"
+#include "units.h"
 #include "xalloc.h"
 
 void dispatch_interrupt(void)
@@ -262,6 +263,15 @@ static bool row_finished(void *ctx, size_t i, int status, const char *why)
 		log_info("dbid %d: copied and started in %.2f s (%llu bytes copied); waiting for it to "
 			 "catch up",
 			 r->plan->target.dbid, now - r->t_start, (unsigned long long) r->bytes);
+		if (r->plan->estimated) {
+			/* The plan's figure against what moved: the DBA sees how far to trust the next one. */
+			char moved[32], estimate[32];
+
+			units_format_bytes(r->bytes, moved, sizeof(moved));
+			units_format_bytes(r->plan->estimate_bytes, estimate, sizeof(estimate));
+			log_info("dbid %d: moved %s; the plan's estimate was %s", r->plan->target.dbid, moved,
+				 estimate);
+		}
 		inject_point("sync-wait");
 		return false;
 	}

@@ -88,6 +88,7 @@ struct incr {
 	char target_wal_error[ERRBUF_SIZE];
 	enum incr_method method;
 	uint64_t replay_bytes;   /* WAL the new mirror replays in the replay way */
+	struct blockset target_blocks;         /* what the target's own WAL changed */
 	struct walblocks_result source_blocks; /* the blocks way: what the source changed */
 	lsn_t scanned_to;        /* the source's WAL scanned up to here */
 	PGconn *backup_conn;     /* the session that holds pg_backup_start */
@@ -332,7 +333,6 @@ static void list_cb_target(void *arg, const char *path, enum file_type type, uin
 static int note_blocks(const struct wal_record *rec, void *arg, struct errbuf *err)
 {
 	struct incr *c = arg;
-	struct filemap *fm = c->fm;
 
 	if (walscan_classify_record(rec) == WALSCAN_RECORD_UNSUPPORTED) {
 		errbuf_set(err, "WAL record at " LSN_FMT " (%s, info 0x%02X) changes a relation "
@@ -344,9 +344,25 @@ static int note_blocks(const struct wal_record *rec, void *arg, struct errbuf *e
 	for (unsigned i = 0; i < rec->nblocks; i++) {
 		const struct wal_block_ref *b = &rec->blocks[i];
 
-		filemap_note_block(fm, b->rnode.spc, b->rnode.db, b->rnode.rel, b->fork, b->blkno);
+		/* Other forks are copied whole (filemap). */
+		if (b->fork == WAL_FORK_MAIN)
+			blockset_add(&c->target_blocks, b->rnode.spc, b->rnode.db, b->rnode.rel, b->blkno);
 	}
 	return 0;
+}
+
+/* Every block of SET into the file map (those the file's own action does not cover). */
+static void note_set(struct filemap *fm, const struct blockset *set)
+{
+	for (size_t i = 0; i < set->nslots; i++) {
+		const struct blockset_rel *rel = blockset_slot(set, i);
+		uint32_t blk = 0;
+
+		while (rel != NULL && blockmap_next(&rel->blocks, &blk)) {
+			filemap_note_block(fm, rel->spc, rel->db, rel->rel, WAL_FORK_MAIN, blk);
+			blk++;
+		}
+	}
 }
 
 static void wal_path(char *buf, size_t len, uint32_t tli, uint64_t segno, uint32_t seg_size)
@@ -545,6 +561,7 @@ static void release(struct incr *c)
 	/* Ending the session ends a backup it still holds (PostgreSQL 15's non-exclusive backup). */
 	PQfinish(c->backup_conn);
 	walblocks_release(&c->source_blocks);
+	blockset_free(&c->target_blocks);
 	source_close(c->src);
 	targetio_free(c->tio);
 	filemap_free(c->fm);
@@ -592,7 +609,12 @@ static int rewind_needed(struct incr *c, struct errbuf *err)
 	return rc;
 }
 
-static int build_filemap(struct incr *c, lsn_t source_insert, struct errbuf *err)
+/*
+ * pg_rewind's extractPageMap: the target's own WAL from the last common checkpoint (or, when
+ * its pg_wal lost that, from the divergence point; the common part then comes from the
+ * source's WAL) to its end, into c->target_blocks.
+ */
+static int scan_target_wal(struct incr *c, struct errbuf *err)
 {
 	struct recovery *r = c->r;
 	struct wal_reader *reader = NULL;
@@ -601,8 +623,33 @@ static int build_filemap(struct incr *c, lsn_t source_insert, struct errbuf *err
 		.seg_size = c->target_ctl.xlog_seg_size,
 		.system_identifier = c->target_ctl.system_identifier,
 	};
-	struct filemap_rules rules = { .log_directory = c->log_directory, .keep_target = keep_target_names };
 	char *waldir = target_path(r, "pg_wal");
+	int rc;
+
+	r->host->phase(r, "reading-wal");
+	wo.waldir = waldir;
+	rc = wal_reader_open(&wo, &reader, err);
+	if (rc == 0)
+		rc = walscan_forward(reader, c->target_lost_common ? c->div.lsn : c->common_ckpt.lsn,
+				     c->target_end, note_blocks, c, err);
+	wal_reader_close(reader);
+	free(waldir);
+	if (rc != 0 && c->target_lost_common && r->remedy != STRATEGY_REMEDY_FULL) {
+		/* What the target wrote after the divergence exists nowhere else. */
+		errbuf_prefix(err, "the target no longer has its own WAL from the divergence point "
+				   LSN_FMT " on, which no other instance has, so its changed blocks are "
+				   "unknown; use gprecoverseg --differential (it compares every page) or "
+				   "gprecoverseg -F",
+			      LSN_ARGS(c->div.lsn));
+		return full_copy_needed(r);
+	}
+	return rc;
+}
+
+static int build_filemap(struct incr *c, lsn_t source_insert, struct errbuf *err)
+{
+	struct recovery *r = c->r;
+	struct filemap_rules rules = { .log_directory = c->log_directory, .keep_target = keep_target_names };
 	int rc;
 
 	c->fm = filemap_create();
@@ -615,39 +662,11 @@ static int build_filemap(struct incr *c, lsn_t source_insert, struct errbuf *err
 					     rc == 0 ? err : &(struct errbuf){ 0 }) != 0)
 			rc = -1;
 	}
-	if (rc != 0) {
-		free(waldir);
-		return -1;
-	}
-	r->host->phase(r, "reading-wal");
-	wo.waldir = waldir;
-	rc = wal_reader_open(&wo, &reader, err);
-	if (rc == 0)
-		rc = walscan_forward(reader, c->target_lost_common ? c->div.lsn : c->common_ckpt.lsn,
-				     c->target_end, note_blocks, c, err);
-	wal_reader_close(reader);
-	free(waldir);
-	if (rc != 0 && c->target_lost_common) {
-		/* What the target wrote after the divergence exists nowhere else. */
-		errbuf_prefix(err, "the target no longer has its own WAL from the divergence point "
-				   LSN_FMT " on, which no other instance has, so its changed blocks are "
-				   "unknown; use gprecoverseg --differential (it compares every page) or "
-				   "gprecoverseg -F",
-			      LSN_ARGS(c->div.lsn));
-		return full_copy_needed(r);
-	}
 	if (rc != 0)
 		return -1;
+	note_set(c->fm, &c->target_blocks);
 	if (c->method == METHOD_BLOCKS)
-		for (size_t i = 0; i < c->source_blocks.blocks.nslots; i++) {
-			const struct blockset_rel *rel = blockset_slot(&c->source_blocks.blocks, i);
-			uint32_t blk = 0;
-
-			while (rel != NULL && blockmap_next(&rel->blocks, &blk)) {
-				filemap_note_block(c->fm, rel->spc, rel->db, rel->rel, WAL_FORK_MAIN, blk);
-				blk++;
-			}
-		}
+		note_set(c->fm, &c->source_blocks.blocks);
 	if (plan_wal(c, source_insert, err) != 0)
 		return -1;
 	return filemap_decide(c->fm, &rules, err);
@@ -686,6 +705,34 @@ static void unsupported_text(const struct walblocks_result *b, char *buf, size_t
 }
 
 /*
+ * The source's WAL (through its helper, into c->source_blocks) and the target's (here) at the
+ * same time: both mostly wait for their disks. -1: the target's scan failed (err); 1: only the
+ * source's did (err says why); 0: both worked.
+ */
+static int scan_both_wals(struct incr *c, const struct walblocks_request *req, struct errbuf *err)
+{
+	struct strategy_helper h;
+	struct errbuf serr;
+
+	errbuf_clear(&serr);
+	if (walblocks_start(c->r, req, &h, &serr) != 0) {
+		if (scan_target_wal(c, err) != 0)
+			return -1;
+		errbuf_set(err, "%s", serr.msg);
+		return 1;
+	}
+	if (scan_target_wal(c, err) != 0) {
+		walblocks_finish(c->r, &h, true, &c->source_blocks, &serr);
+		return -1;
+	}
+	if (walblocks_finish(c->r, &h, false, &c->source_blocks, &serr) != 0) {
+		errbuf_set(err, "%s", serr.msg);
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * Replay or blocks (see the top of the file): the cost of replaying the source's WAL since the
  * last common checkpoint against the blocks the source changed since the divergence, scanned
  * up to now. The choice and both figures go to the log (and, through estimate, to the plan).
@@ -699,6 +746,7 @@ static int choose_method(struct incr *c, struct errbuf *err)
 	char replay[32], blocks[32], why[ERRBUF_SIZE];
 	uint64_t block_bytes;
 	lsn_t now;
+	int rc;
 
 	c->method = METHOD_REPLAY;
 	if (source_insert_lsn(c->src, &now, err) != 0)
@@ -711,14 +759,17 @@ static int choose_method(struct incr *c, struct errbuf *err)
 						  "since the last common checkpoint: cheaper than looking for "
 						  "the blocks it changed",
 				     r->dbid, replay);
-			return 0;
+			return scan_target_wal(c, err);
 		}
 		req.from = c->div.lsn;
 	} else {
 		req.checkpoint_before = c->div.lsn;
 	}
 	req.to = now;
-	if (scan_source_wal(c, &req, err) != 0) {
+	rc = scan_both_wals(c, &req, err);
+	if (rc < 0)
+		return -1;
+	if (rc > 0) {
 		if (c->target_lost_common) {
 			errbuf_prefix(err, "the target's pg_wal no longer holds the last common checkpoint "
 					   "before the divergence point " LSN_FMT " (%s), and the source "

@@ -1,7 +1,7 @@
 /*
  * rewindlabel: the last step of an incremental recovery: backup_label says where replay starts
- * (the last common checkpoint), pg_control (the source's, as fetched after the copy) says where
- * the instance becomes consistent (the source's WAL position at the end of the copy).
+ * (the replay way: the last common checkpoint; the blocks way: the bracket's own label), and
+ * pg_control (the source's, as fetched after the copy) where the instance becomes consistent.
  */
 #ifndef SEGRECOVER_INCREMENTAL_REWINDLABEL_H
 #define SEGRECOVER_INCREMENTAL_REWINDLABEL_H

@@ -333,17 +333,14 @@ static int read_answer(int source_dbid, struct wire_in *in, struct walblocks_res
 	}
 }
 
-int walblocks_fetch(struct recovery *r, const struct walblocks_request *req,
-		    struct walblocks_result *out, struct errbuf *err)
+int walblocks_start(struct recovery *r, const struct walblocks_request *req,
+		    struct strategy_helper *h, struct errbuf *err)
 {
 	char from[64], to[64], tli[32], seg[32], sysid[48];
 	const char *args[8];
 	size_t n = 0;
-	struct strategy_helper h = { .pid = -1, .to_fd = -1, .from_fd = -1 };
-	struct errbuf ignored;
-	int rc, status;
 
-	memset(out, 0, sizeof(*out));
+	*h = (struct strategy_helper){ .pid = -1, .to_fd = -1, .from_fd = -1 };
 	if (req->checkpoint_before != LSN_INVALID)
 		snprintf(from, sizeof(from), ARG_CHECKPOINT_BEFORE LSN_FMT, LSN_ARGS(req->checkpoint_before));
 	else
@@ -360,20 +357,40 @@ int walblocks_fetch(struct recovery *r, const struct walblocks_request *req,
 	if (req->to_or_end)
 		args[n++] = ARG_TO_OR_END;
 	args[n] = NULL;
-	if (r->host->start_helper(r, args, &h, err) != 0)
-		return -1;
-	rc = walblocks_read(h.from_fd, r->source_dbid, out, err);
-	/* After a failure here the helper may be blocked writing to us: end it. */
-	if (rc != 0 && h.pid > 0)
-		kill(h.pid, SIGTERM);
+	return r->host->start_helper(r, args, h, err);
+}
+
+int walblocks_finish(struct recovery *r, struct strategy_helper *h, bool abandon,
+		     struct walblocks_result *out, struct errbuf *err)
+{
+	struct errbuf ignored;
+	int rc = -1, status;
+
+	memset(out, 0, sizeof(*out));
 	errbuf_clear(&ignored);
-	status = r->host->finish_helper(&h, rc != 0 ? &ignored : err);
+	if (!abandon)
+		rc = walblocks_read(h->from_fd, r->source_dbid, out, err);
+	/* After a failure here the helper may be blocked writing to us: end it. */
+	if (rc != 0 && h->pid > 0)
+		kill(h->pid, SIGTERM);
+	status = r->host->finish_helper(h, rc != 0 ? &ignored : err);
 	if (rc == 0 && status != 0) {
 		rc = errbuf_set(err, "the incremental helper next to source dbid %d exited with status %d",
 				r->source_dbid, status);
 		walblocks_release(out);
 	}
 	return rc;
+}
+
+int walblocks_fetch(struct recovery *r, const struct walblocks_request *req,
+		    struct walblocks_result *out, struct errbuf *err)
+{
+	struct strategy_helper h;
+
+	memset(out, 0, sizeof(*out));
+	if (walblocks_start(r, req, &h, err) != 0)
+		return -1;
+	return walblocks_finish(r, &h, false, out, err);
 }
 
 void walblocks_release(struct walblocks_result *res)

@@ -45,6 +45,14 @@ struct walblocks_result {
 /* Run the helper next to the source of R and collect its answer into *out (freed by _release). */
 int walblocks_fetch(struct recovery *r, const struct walblocks_request *req,
 		    struct walblocks_result *out, struct errbuf *err);
+/*
+ * The same in two halves, so that the caller works while the helper scans: _start launches
+ * it; _finish reads its answer (or, with ABANDON, ends it unread) and waits for it.
+ */
+int walblocks_start(struct recovery *r, const struct walblocks_request *req,
+		    struct strategy_helper *h, struct errbuf *err);
+int walblocks_finish(struct recovery *r, struct strategy_helper *h, bool abandon,
+		     struct walblocks_result *out, struct errbuf *err);
 void walblocks_release(struct walblocks_result *res);
 /* The helper's answer read from FD (what walblocks_fetch does once the helper runs). */
 int walblocks_read(int fd, int source_dbid, struct walblocks_result *out, struct errbuf *err);

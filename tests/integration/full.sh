@@ -21,6 +21,7 @@ check "gprecoverseg -F -a recovers the failed primary as a mirror" gprecoverseg 
 output_has "plan shown" "Synchronization mode += Full"
 output_has "the plan gives the bytes the full copy will move, asked on the target host" "Bytes to move \(estimate\) += [0-9.]+ (MB|GB)"
 output_has "and their total" "Bytes to move in all \(estimate\) = [0-9.]+ (MB|GB), for 1 of 1 segment"
+output_has "and what moved is set beside it" "dbid $p0: moved [0-9.]+ (MB|GB); the plan's estimate was [0-9.]+ (MB|GB)"
 output_has "summary shows it in sync" "$p0 +.* Full .* up and in sync"
 output_has "auto compression: none with the source on the same host" "Compression on the source += none"
 is_eq "catalog: recovered instance is an up, in-sync mirror" "m u s" "$(seg_state "$p0")"

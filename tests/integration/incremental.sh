@@ -174,7 +174,8 @@ both_ways_case() {
 	fi
 	# Confirmed at the prompt (no -a), so that the plan carries the estimate.
 	check "gprecoverseg recovers it ($way case), the plan confirmed at the prompt" sh -c 'echo y | gprecoverseg'
-	grep -E "replaying the source's WAL since|replays [0-9.]+ [kMG]B of the source's WAL|need to copy|recovered with the incremental" <<<"$LAST_OUT" | sed 's/^.*\]:-/# /'
+	grep -E "replaying the source's WAL since|replays [0-9.]+ [kMG]B of the source's WAL|need to copy|recovered with the incremental|the plan's estimate was" <<<"$LAST_OUT" | sed 's/^.*\]:-/# /'
+	output_has "what moved is set beside the plan's estimate ($way)" "dbid $p: moved [0-9.]+ [kMG]B; the plan's estimate was [0-9.]+ [kMG]B"
 	if [ "$way" = blocks ]; then
 		output_has "the plan tells the way and what it moves ($way)" "Method \(estimate\) += copy the [0-9]+ blocks changed on either side; replay from the copy's start"
 		output_has "the log gives both costs and takes the blocks" "replaying the source's WAL since the last common checkpoint means [0-9.]+ [kMG]B; the source changed [0-9]+ blocks \([0-9.]+ [kMG]B\) since the divergence .*: copying them is cheaper"
