@@ -704,6 +704,15 @@ static void unsupported_text(const struct walblocks_result *b, char *buf, size_t
 		 LSN_ARGS(b->unsupported_lsn), wal_rmgr_name(b->unsupported_rmid), b->unsupported_info);
 }
 
+/* Neither way works: the replay way lacks the target's WAL, the blocks way a record's blocks. */
+static int lost_and_unsupported(struct incr *c, const char *why, struct errbuf *err)
+{
+	errbuf_set(err, "the target's pg_wal no longer holds the last common checkpoint (%s), and %s; "
+			"use gprecoverseg --differential or gprecoverseg -F",
+		   c->target_wal_error, why);
+	return full_copy_needed(c->r);
+}
+
 /*
  * The source's WAL (through its helper, into c->source_blocks) and the target's (here) at the
  * same time: both mostly wait for their disks. -1: the target's scan failed (err); 1: only the
@@ -790,12 +799,8 @@ static int choose_method(struct incr *c, struct errbuf *err)
 	c->scanned_to = c->source_blocks.end;
 	if (c->source_blocks.unsupported) {
 		unsupported_text(&c->source_blocks, why, sizeof(why));
-		if (c->target_lost_common) {
-			errbuf_set(err, "the target's pg_wal no longer holds the last common checkpoint "
-					"(%s), and %s; use gprecoverseg --differential or gprecoverseg -F",
-				   c->target_wal_error, why);
-			return full_copy_needed(r);
-		}
+		if (c->target_lost_common)
+			return lost_and_unsupported(c, why, err);
 		strategy_log(r, LOG_INFO, "dbid %d: %s: the new mirror replays %s of WAL instead",
 			     r->dbid, why, replay);
 		return 0;
@@ -869,8 +874,11 @@ static int begin_backup(struct incr *c, struct errbuf *err)
 	if (c->source_blocks.unsupported) {
 		char why[ERRBUF_SIZE];
 
-		/* Replay follows any record: give up the bracket, go the replay way. */
 		unsupported_text(&c->source_blocks, why, sizeof(why));
+		/* The replay way would need the target's WAL of the common checkpoint. */
+		if (c->target_lost_common)
+			return lost_and_unsupported(c, why, err);
+		/* Replay follows any record: give up the bracket, go the replay way. */
 		strategy_log(r, LOG_INFO, "dbid %d: %s: the new mirror replays the WAL instead",
 			     r->dbid, why);
 		PQfinish(c->backup_conn);
@@ -1037,7 +1045,7 @@ static int incremental_run(struct recovery *r, struct errbuf *err)
 		goto out;
 	}
 	filemap_totals(c.fm, &totals);
-	r->bytes_total = totals.fetch_bytes;
+	r->bytes_total = totals.fetch_bytes + (c.method == METHOD_BLOCKS ? c.target_ctl.xlog_seg_size : 0);
 	strategy_log(r, LOG_INFO, "dbid %d: need to copy %llu MB (%zu changed blocks, %zu whole files, "
 				  "%zu tails; %zu truncated, %zu removed) of a %llu MB source",
 		     r->dbid, units_whole_mb(totals.fetch_bytes), totals.blocks, totals.copy,
@@ -1095,6 +1103,8 @@ static int incremental_estimate(struct recovery *r, struct strategy_estimate *e,
 		filemap_totals(c.fm, &totals);
 		e->bytes = totals.fetch_bytes;
 		if (c.method == METHOD_BLOCKS) {
+			/* finish_blocks also copies the WAL segment the backup starts in. */
+			e->bytes += c.target_ctl.xlog_seg_size;
 			snprintf(e->method, sizeof(e->method),
 				 "copy the %llu blocks changed on either side; replay from the copy's start",
 				 (unsigned long long) (totals.blocks));

@@ -176,6 +176,11 @@ both_ways_case() {
 	check "gprecoverseg recovers it ($way case), the plan confirmed at the prompt" sh -c 'echo y | gprecoverseg'
 	grep -E "replaying the source's WAL since|replays [0-9.]+ [kMG]B of the source's WAL|need to copy|recovered with the incremental|the plan's estimate was" <<<"$LAST_OUT" | sed 's/^.*\]:-/# /'
 	output_has "what moved is set beside the plan's estimate ($way)" "dbid $p: moved [0-9.]+ [kMG]B; the plan's estimate was [0-9.]+ [kMG]B"
+	# The estimate is worth showing only if it is near: within 30 % of what moved.
+	near=$(grep -oE "dbid $p: moved [0-9.]+ [kMG]B; the plan's estimate was [0-9.]+ [kMG]B" <<<"$LAST_OUT" |
+		awk '{ gsub(/;/, ""); u["kB"] = 1; u["MB"] = 1024; u["GB"] = 1048576; m = $4 * u[$5]; e = $10 * u[$11]
+			print (m > 0 && e / m >= 0.7 && e / m <= 1.3) ? "yes" : "no: " $0 }')
+	is_eq "the plan's estimate is within 30 % of what moved ($way)" "yes" "$near"
 	if [ "$way" = blocks ]; then
 		output_has "the plan tells the way and what it moves ($way)" "Method \(estimate\) += copy the [0-9]+ blocks changed on either side; replay from the copy's start"
 		output_has "the log gives both costs and takes the blocks" "replaying the source's WAL since the last common checkpoint means [0-9.]+ [kMG]B; the source changed [0-9]+ blocks \([0-9.]+ [kMG]B\) since the divergence .*: copying them is cheaper"
