@@ -292,6 +292,19 @@ is_eq "  and the catalog is unchanged" "$before" "$(snapshot)"
 is_eq "  the down mirror was not started" "no" "$(answers "$(seg port "$m0")" && echo yes || echo no)"
 check "a plain recovery still works afterwards" gprecoverseg -a
 
+# fails_soon_after PID SINCE OUTFILE WHAT: the background gprecoverseg PID ends with exit 1
+# within 10 s of SINCE (an epoch with fraction, when WHAT happened); LAST_OUT = its output.
+fails_soon_after() {
+	local rc delay
+	bounded_wait "$1" 90
+	rc=$?
+	delay=$(awk -v a="$2" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+	LAST_OUT=$(cat "$3")
+	echo "# gprecoverseg ended $delay s after $4 (exit $rc)"
+	is_eq "  the run fails (exit 1)" "1" "$rc"
+	is_eq "  within 10 s of it, not at the sync timeout" "yes" "$(awk -v d="$delay" 'BEGIN { print (d < 10 ? "yes" : "no") }')"
+}
+
 # --- a rebuilt mirror that dies while it replays, before it is consistent: reported at once ----
 # After a failover the old primary is rewound (incremental, the default) while the new primary
 # writes a few hundred MB of WAL: the copy is held at its start while that is written. Whichever
@@ -338,13 +351,7 @@ else
 	not_ok "the rebuilt mirror runs, streams and still replays (not consistent yet)" "status: $(pm_status "$OLD_DIR")" "$(tail -5 "$WORK/replay.out")"
 	killed=$(date +%s.%N) victim=
 fi
-bounded_wait "$run" 90
-rc=$?
-delay=$(awk -v a="$killed" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
-LAST_OUT=$(cat "$WORK/replay.out")
-echo "# gprecoverseg ended $delay s after the kill (exit $rc)"
-is_eq "the run fails (exit 1)" "1" "$rc"
-is_eq "  within 10 s of the kill, not at the sync timeout" "yes" "$(awk -v d="$delay" 'BEGIN { print (d < 10 ? "yes" : "no") }')"
+fails_soon_after "$run" "$killed" "$WORK/replay.out" "the kill"
 output_has "  the error names the instance and says it stopped before it was consistent" "port: $(seg port "$p1"); .*datadir: $OLD_DIR; .*step: replay; error: the server in \"$OLD_DIR\" stopped before it was consistent"
 output_has "  with the last lines of its server log" "server log $OLD_DIR/log/startup.log: .*[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} [A-Z0-9+-]+ \[[0-9]+\] [A-Z]+: "
 output_has "  the advice: its log, then the same command again" "next: .*look at the end of its server log \($OLD_DIR/log/startup.log on [^)]*\) for the cause; .*Then run 'gprecoverseg' again"
@@ -397,13 +404,7 @@ else
 	not_ok "gprecoverseg paused once the agent is done, its mirror running" "$(tail -5 "$WORK/sync.out")"
 	killed=$(date +%s.%N) victim=
 fi
-bounded_wait "$run" 90
-rc=$?
-delay=$(awk -v a="$killed" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
-LAST_OUT=$(cat "$WORK/sync.out")
-echo "# gprecoverseg ended $delay s after it went on with its mirror gone (exit $rc)"
-is_eq "  the run fails (exit 1)" "1" "$rc"
-is_eq "  within 10 s, not at the sync timeout" "yes" "$(awk -v d="$delay" 'BEGIN { print (d < 10 ? "yes" : "no") }')"
+fails_soon_after "$run" "$killed" "$WORK/sync.out" "it went on with its mirror gone"
 output_has "  the error names the instance: it stopped before it caught up" "port: $(seg port "$p1"); .*datadir: $OLD_DIR; .*step: sync; error: the mirror was copied and started, then stopped before it caught up"
 output_has "  the advice: its log, then the same command again" "next: .*look at the end of its server log \($OLD_DIR/log/startup.log on [^)]*\) for the cause, then run 'gprecoverseg' again"
 is_eq "  the instance stays down in the catalog" "m d n" "$(seg_state "$p1")"
