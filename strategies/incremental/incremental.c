@@ -672,14 +672,15 @@ static int build_filemap(struct incr *c, lsn_t source_insert, struct errbuf *err
 	return filemap_decide(c->fm, &rules, err);
 }
 
-/* The source's WAL from REQ into c->source_blocks (merged with what an earlier scan found). */
+/*
+ * The rest of the source's WAL (REQ: from where the first scan stopped) merged into
+ * c->source_blocks: only ever after scan_both_wals filled it.
+ */
 static int scan_source_wal(struct incr *c, const struct walblocks_request *req, struct errbuf *err)
 {
 	struct walblocks_result more;
 
 	c->r->host->phase(c->r, "reading-source-wal");
-	if (c->source_blocks.records == 0 && c->source_blocks.blocks.nslots == 0)
-		return walblocks_fetch(c->r, req, &c->source_blocks, err);
 	if (walblocks_fetch(c->r, req, &more, err) != 0)
 		return -1;
 	blockset_merge(&c->source_blocks.blocks, &more.blocks);
@@ -752,7 +753,7 @@ static int choose_method(struct incr *c, struct errbuf *err)
 	struct walblocks_request req = { .to_or_end = true, .tli = c->source_ctl.timeline,
 					 .seg_size = c->target_ctl.xlog_seg_size,
 					 .system_identifier = c->target_ctl.system_identifier };
-	char replay[32], blocks[32], why[ERRBUF_SIZE];
+	char replay[32], blocks[32], peak[32], why[ERRBUF_SIZE];
 	uint64_t block_bytes;
 	lsn_t now;
 	int rc;
@@ -821,11 +822,12 @@ static int choose_method(struct incr *c, struct errbuf *err)
 		return 0;
 	}
 	c->method = block_bytes + BLOCKS_FIXED_COST < c->replay_bytes ? METHOD_BLOCKS : METHOD_REPLAY;
+	units_format_bytes(c->source_blocks.helper_peak_kb * 1024, peak, sizeof(peak));
 	strategy_log(r, LOG_INFO, "dbid %d: replaying the source's WAL since the last common checkpoint "
 				  "means %s; the source changed %llu blocks (%s) since the divergence "
-				  "(%llu WAL records scanned next to it): %s",
+				  "(%llu WAL records scanned next to it, helper's peak memory %s): %s",
 		     r->dbid, replay, (unsigned long long) c->source_blocks.blocks.nblocks, blocks,
-		     (unsigned long long) c->source_blocks.records,
+		     (unsigned long long) c->source_blocks.records, peak,
 		     c->method == METHOD_BLOCKS ? "copying them is cheaper; replay starts at the "
 						  "backup's start"
 						: "replaying is cheaper");

@@ -184,6 +184,8 @@ both_ways_case() {
 	if [ "$way" = blocks ]; then
 		output_has "the plan tells the way and what it moves ($way)" "Method \(estimate\) += copy the [0-9]+ blocks changed on either side; replay from the copy's start"
 		output_has "the log gives both costs and takes the blocks" "replaying the source's WAL since the last common checkpoint means [0-9.]+ [kMG]B; the source changed [0-9]+ blocks \([0-9.]+ [kMG]B\) since the divergence .*: copying them is cheaper"
+		helper_peak=$(grep -oE "helper's peak memory [0-9.]+ [kMG]B" <<<"$LAST_OUT" | awk '{ print ($5 == "kB" || ($5 == "MB" && $4 <= 64)) ? "yes" : "no: " $0 }')
+		is_eq "the helper next to the source stays under 64 MB, and says so" "yes" "$helper_peak"
 		output_has "replay starts at the backup's start" "replay starts at the backup's start [0-9A-F]+/[0-9A-F]+ \(checkpoint [0-9A-F]+/[0-9A-F]+, timeline [0-9]+\) and is consistent at its end"
 		if [ -e "$(seg datadir "$p")/backup_label.old" ] && grep -q "^LABEL: segrecover incremental dbid $p" "$(seg datadir "$p")/backup_label.old"; then
 			ok "the mirror started from the bracket's own backup_label"
