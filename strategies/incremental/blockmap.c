@@ -33,6 +33,18 @@ bool blockmap_has(const struct blockmap *m, uint32_t blkno)
 	return byte < m->nbytes && (m->bits[byte] & (1u << (blkno % 8))) != 0;
 }
 
+bool blockmap_remove(struct blockmap *m, uint32_t blkno)
+{
+	size_t byte = blkno / 8;
+	uint8_t bit = (uint8_t) (1u << (blkno % 8));
+
+	if (byte >= m->nbytes || (m->bits[byte] & bit) == 0)
+		return false;
+	m->bits[byte] &= (uint8_t) ~bit;
+	m->count--;
+	return true;
+}
+
 bool blockmap_next(const struct blockmap *m, uint32_t *blkno)
 {
 	size_t byte = *blkno / 8;

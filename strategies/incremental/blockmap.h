@@ -16,6 +16,8 @@ struct blockmap {
 
 void blockmap_add(struct blockmap *m, uint32_t blkno);
 bool blockmap_has(const struct blockmap *m, uint32_t blkno);
+/* Clear BLKNO; true when it was set. */
+bool blockmap_remove(struct blockmap *m, uint32_t blkno);
 /* The first block >= *blkno that is set: true and *blkno updated, or false when none is left. */
 bool blockmap_next(const struct blockmap *m, uint32_t *blkno);
 void blockmap_free(struct blockmap *m);

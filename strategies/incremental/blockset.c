@@ -35,13 +35,13 @@ static void grow(struct blockset *s)
 	s->nslots = n;
 }
 
-void blockset_add(struct blockset *s, uint32_t spc, uint32_t db, uint32_t rel, uint32_t blkno)
+bool blockset_insert(struct blockset *s, uint32_t spc, uint32_t db, uint32_t rel, uint32_t blkno)
 {
 	struct blockset_rel *r;
 	size_t before;
 
 	if (rel == 0)
-		return; /* relfilenode 0 names no file */
+		return false; /* relfilenode 0 names no file */
 	if ((s->nrels + 1) * 4 > s->nslots * 3)
 		grow(s);
 	r = find(s->rels, s->nslots, spc, db, rel);
@@ -54,6 +54,67 @@ void blockset_add(struct blockset *s, uint32_t spc, uint32_t db, uint32_t rel, u
 	before = r->blocks.count;
 	blockmap_add(&r->blocks, blkno);
 	s->nblocks += r->blocks.count - before;
+	return r->blocks.count != before;
+}
+
+void blockset_add(struct blockset *s, uint32_t spc, uint32_t db, uint32_t rel, uint32_t blkno)
+{
+	(void) blockset_insert(s, spc, db, rel, blkno);
+}
+
+/* The entry of a relation in S, or NULL. */
+static struct blockset_rel *lookup(const struct blockset *s, uint32_t spc, uint32_t db, uint32_t rel)
+{
+	struct blockset_rel *r;
+
+	if (s->nslots == 0 || rel == 0)
+		return NULL;
+	r = find(s->rels, s->nslots, spc, db, rel);
+	return r->rel != 0 ? r : NULL;
+}
+
+bool blockset_has(const struct blockset *s, uint32_t spc, uint32_t db, uint32_t rel, uint32_t blkno)
+{
+	const struct blockset_rel *r = lookup(s, spc, db, rel);
+
+	return r != NULL && blockmap_has(&r->blocks, blkno);
+}
+
+uint64_t blockset_subtract(struct blockset *from, const struct blockset *minus)
+{
+	uint64_t removed = 0;
+
+	for (size_t i = 0; i < minus->nslots; i++) {
+		const struct blockset_rel *m = blockset_slot(minus, i);
+		struct blockset_rel *r = m != NULL ? lookup(from, m->spc, m->db, m->rel) : NULL;
+		uint32_t blk = 0;
+
+		/* The relation stays in the table, possibly empty: iteration skips empty maps. */
+		while (r != NULL && blockmap_next(&m->blocks, &blk)) {
+			removed += blockmap_remove(&r->blocks, blk);
+			blk++;
+		}
+	}
+	from->nblocks -= removed;
+	return removed;
+}
+
+uint64_t blockset_count_common(const struct blockset *a, const struct blockset *b)
+{
+	uint64_t common = 0;
+
+	for (size_t i = 0; i < a->nslots; i++) {
+		const struct blockset_rel *r = blockset_slot(a, i);
+		const struct blockset_rel *o = r != NULL ? lookup(b, r->spc, r->db, r->rel) : NULL;
+		size_t n;
+
+		if (o == NULL)
+			continue;
+		n = r->blocks.nbytes < o->blocks.nbytes ? r->blocks.nbytes : o->blocks.nbytes;
+		for (size_t k = 0; k < n; k++)
+			common += (uint64_t) __builtin_popcount((unsigned) (r->blocks.bits[k] & o->blocks.bits[k]));
+	}
+	return common;
 }
 
 void blockset_merge(struct blockset *into, const struct blockset *from)

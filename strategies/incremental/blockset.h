@@ -5,6 +5,7 @@
 #ifndef SEGRECOVER_INCREMENTAL_BLOCKSET_H
 #define SEGRECOVER_INCREMENTAL_BLOCKSET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,8 +25,15 @@ struct blockset {
 #define BLOCKSET_INIT { NULL, 0, 0, 0 }
 
 void blockset_add(struct blockset *s, uint32_t spc, uint32_t db, uint32_t rel, uint32_t blkno);
+/* The same; true when the block was not in S before. */
+bool blockset_insert(struct blockset *s, uint32_t spc, uint32_t db, uint32_t rel, uint32_t blkno);
+bool blockset_has(const struct blockset *s, uint32_t spc, uint32_t db, uint32_t rel, uint32_t blkno);
 /* Every block of FROM into INTO. */
 void blockset_merge(struct blockset *into, const struct blockset *from);
+/* Every block of MINUS out of FROM; returns how many were removed. */
+uint64_t blockset_subtract(struct blockset *from, const struct blockset *minus);
+/* Blocks of A that are also in B. */
+uint64_t blockset_count_common(const struct blockset *a, const struct blockset *b);
 /* The relation at slot I (0 <= I < nslots), or NULL for a free slot. */
 const struct blockset_rel *blockset_slot(const struct blockset *s, size_t i);
 /* Bytes the bitmaps and the table hold (for the memory figure). */

@@ -4,7 +4,9 @@
  * checkpoint to its end to learn which blocks it changed, and copies from the source only those
  * blocks and the files that differ. Then one of two ways, whichever costs less:
  *   replay: replay starts at the last common checkpoint, so the new mirror replays every WAL
- *     record the source wrote since (pg_rewind's way); cheap after a short outage;
+ *     record the source wrote since (pg_rewind's way); cheap after a short outage. The target's
+ *     blocks whose first reference in that WAL is a full-page image are not copied: replay
+ *     overwrites them before reading them;
  *   blocks: the source's own WAL since the divergence, scanned where it lies by a helper, names
  *     the blocks the source changed; they are copied too, inside a pg_backup_start/stop bracket
  *     whose backup_label the target gets, so that replay starts at the backup's start and the
@@ -54,13 +56,9 @@ static int full_copy_needed(struct recovery *r)
 }
 
 /*
- * Below this much WAL to replay, replaying is cheaper than a scan of the source's WAL, a
- * checkpoint for the backup's start and the copy of the blocks (seconds of a loaded source).
- */
-#define BLOCKS_MIN_WAL (16ull << 20)
-/*
  * What the blocks way costs beyond copying the blocks, in bytes of WAL replay it is worth: the
- * backup's checkpoint and the WAL written during the copy, which is replayed in both ways.
+ * backup's checkpoint and the WAL segment it starts in. Below this much WAL to replay, the
+ * replay way is always cheaper.
  */
 #define BLOCKS_FIXED_COST (16ull << 20)
 
@@ -705,6 +703,17 @@ static void unsupported_text(const struct walblocks_result *b, char *buf, size_t
 		 LSN_ARGS(b->unsupported_lsn), wal_rmgr_name(b->unsupported_rmid), b->unsupported_info);
 }
 
+/* Neither way works: the replay way would copy a template as the target holds it, the blocks
+ * way lacks a record's blocks. */
+static int copy_and_unsupported(struct incr *c, const char *why, struct errbuf *err)
+{
+	errbuf_set(err, "the source's WAL creates a database from its template's files at " LSN_FMT
+			", which replay from the last common checkpoint would copy as the target holds "
+			"them, and %s; use gprecoverseg --differential or gprecoverseg -F",
+		   LSN_ARGS(c->source_blocks.file_copy_lsn), why);
+	return full_copy_needed(c->r);
+}
+
 /* Neither way works: the replay way lacks the target's WAL, the blocks way a record's blocks. */
 static int lost_and_unsupported(struct incr *c, const char *why, struct errbuf *err)
 {
@@ -743,9 +752,35 @@ static int scan_both_wals(struct incr *c, const struct walblocks_request *req, s
 }
 
 /*
+ * The replay way: the target's changed blocks that replay restores whole from a full-page image
+ * (or initialises) before any record reads them need not be copied; whatever the target holds
+ * there is overwritten first, as a base backup's torn pages are (walblocks.h, covered).
+ */
+static void skip_covered_blocks(struct incr *c)
+{
+	struct recovery *r = c->r;
+	uint64_t before = c->target_blocks.nblocks, skipped;
+	char bytes[32];
+
+	if (!c->source_blocks.have_cover)
+		return;
+	skipped = blockset_subtract(&c->target_blocks, &c->source_blocks.covered);
+	units_format_bytes(skipped * BLOCK_SIZE, bytes, sizeof(bytes));
+	strategy_log(r, LOG_INFO, "dbid %d: %llu of the target's %llu changed blocks (%s) are not "
+				  "copied: replay from the common checkpoint restores each from a "
+				  "full-page image in the source's WAL before any record reads it "
+				  "(first references up to " LSN_FMT ")",
+		     r->dbid, (unsigned long long) skipped, (unsigned long long) before, bytes,
+		     LSN_ARGS(c->source_blocks.cover_end));
+}
+
+/*
  * Replay or blocks (see the top of the file): the cost of replaying the source's WAL since the
- * last common checkpoint against the blocks the source changed since the divergence, scanned
- * up to now. The choice and both figures go to the log (and, through estimate, to the plan).
+ * last common checkpoint and copying the target's blocks replay does not restore whole, against
+ * copying the blocks either side changed since the divergence, scanned up to now. The source's
+ * WAL is always scanned: that scan also finds what makes the replay way wrong (a database copied
+ * from its template's files). The choice and both figures go to the log (and, through estimate,
+ * to the plan).
  */
 static int choose_method(struct incr *c, struct errbuf *err)
 {
@@ -753,8 +788,9 @@ static int choose_method(struct incr *c, struct errbuf *err)
 	struct walblocks_request req = { .to_or_end = true, .tli = c->source_ctl.timeline,
 					 .seg_size = c->target_ctl.xlog_seg_size,
 					 .system_identifier = c->target_ctl.system_identifier };
-	char replay[32], blocks[32], peak[32], why[ERRBUF_SIZE];
-	uint64_t block_bytes;
+	const struct walblocks_result *sb = &c->source_blocks;
+	char replay[32], blocks[32], peak[32], replay_total[32], blocks_total[32], why[ERRBUF_SIZE];
+	uint64_t block_bytes, cost_replay, cost_blocks;
 	lsn_t now;
 	int rc;
 
@@ -763,18 +799,13 @@ static int choose_method(struct incr *c, struct errbuf *err)
 		return -1;
 	if (!c->target_lost_common) {
 		c->replay_bytes = now > c->common_ckpt.redo ? now - c->common_ckpt.redo : 0;
-		units_format_bytes(c->replay_bytes, replay, sizeof(replay));
-		if (c->replay_bytes < BLOCKS_MIN_WAL) {
-			strategy_log(r, LOG_INFO, "dbid %d: the new mirror replays %s of the source's WAL "
-						  "since the last common checkpoint: cheaper than looking for "
-						  "the blocks it changed",
-				     r->dbid, replay);
-			return scan_target_wal(c, err);
-		}
 		req.from = c->div.lsn;
+		/* The replay way starts there: which blocks does it restore whole? (walblocks.h) */
+		req.cover_from = c->common_ckpt.redo;
 	} else {
 		req.checkpoint_before = c->div.lsn;
 	}
+	units_format_bytes(c->replay_bytes, replay, sizeof(replay));
 	req.to = now;
 	rc = scan_both_wals(c, &req, err);
 	if (rc < 0)
@@ -790,26 +821,30 @@ static int choose_method(struct incr *c, struct errbuf *err)
 					   "or gprecoverseg -F.");
 			return full_copy_needed(r);
 		}
-		/* The replay way needs nothing of this scan: say why it is taken. */
+		/* The replay way needs nothing of this scan (pg_rewind's way): say why it is taken. */
 		strategy_log(r, LOG_WARNING, "dbid %d: cannot scan the source's WAL for the blocks it "
-					     "changed (%s); the new mirror replays %s of WAL instead",
+					     "changed (%s); the new mirror replays %s of WAL instead, and "
+					     "every block the target changed is copied",
 			     r->dbid, err->msg, replay);
 		errbuf_clear(err);
 		return 0;
 	}
-	c->scanned_to = c->source_blocks.end;
-	if (c->source_blocks.unsupported) {
-		unsupported_text(&c->source_blocks, why, sizeof(why));
+	c->scanned_to = sb->end;
+	if (sb->unsupported) {
+		unsupported_text(sb, why, sizeof(why));
 		if (c->target_lost_common)
 			return lost_and_unsupported(c, why, err);
+		if (sb->file_copy_lsn != LSN_INVALID)
+			return copy_and_unsupported(c, why, err);
 		strategy_log(r, LOG_INFO, "dbid %d: %s: the new mirror replays %s of WAL instead",
 			     r->dbid, why, replay);
+		skip_covered_blocks(c);
 		return 0;
 	}
-	block_bytes = c->source_blocks.blocks.nblocks * BLOCK_SIZE;
+	block_bytes = sb->blocks.nblocks * BLOCK_SIZE;
 	units_format_bytes(block_bytes, blocks, sizeof(blocks));
 	if (c->target_lost_common) {
-		c->common_ckpt = c->source_blocks.checkpoint;
+		c->common_ckpt = sb->checkpoint;
 		c->method = METHOD_BLOCKS;
 		strategy_log(r, LOG_INFO, "dbid %d: the target's pg_wal no longer holds the last common "
 					  "checkpoint (%s); read that common history from the source's "
@@ -817,20 +852,46 @@ static int choose_method(struct incr *c, struct errbuf *err)
 					  "changed up to " LSN_FMT ", copied from the source; replay starts "
 					  "at the backup's start",
 			     r->dbid, c->target_wal_error, LSN_ARGS(c->common_ckpt.lsn),
-			     (unsigned long long) c->source_blocks.blocks.nblocks, blocks,
-			     LSN_ARGS(c->scanned_to));
+			     (unsigned long long) sb->blocks.nblocks, blocks, LSN_ARGS(c->scanned_to));
 		return 0;
 	}
-	c->method = block_bytes + BLOCKS_FIXED_COST < c->replay_bytes ? METHOD_BLOCKS : METHOD_REPLAY;
-	units_format_bytes(c->source_blocks.helper_peak_kb * 1024, peak, sizeof(peak));
+	if (sb->file_copy_lsn != LSN_INVALID) {
+		c->method = METHOD_BLOCKS;
+		strategy_log(r, LOG_INFO, "dbid %d: the source's WAL creates a database from its "
+					  "template's files at " LSN_FMT ", which replay from the common "
+					  "checkpoint would copy as the target holds them: the %llu blocks "
+					  "(%s) the source changed since the divergence are copied instead; "
+					  "replay starts at the backup's start",
+			     r->dbid, LSN_ARGS(sb->file_copy_lsn), (unsigned long long) sb->blocks.nblocks,
+			     blocks);
+		return 0;
+	}
+	/*
+	 * Both ways copy the target's changed blocks: the replay way those replay does not
+	 * restore whole, the blocks way those the source did not change as well.
+	 */
+	cost_replay = c->replay_bytes +
+		      (c->target_blocks.nblocks -
+		       (sb->have_cover ? blockset_count_common(&c->target_blocks, &sb->covered) : 0)) *
+			      BLOCK_SIZE;
+	cost_blocks = (sb->blocks.nblocks + c->target_blocks.nblocks -
+		       blockset_count_common(&c->target_blocks, &sb->blocks)) * BLOCK_SIZE +
+		      BLOCKS_FIXED_COST;
+	c->method = cost_blocks < cost_replay ? METHOD_BLOCKS : METHOD_REPLAY;
+	units_format_bytes(sb->helper_peak_kb * 1024, peak, sizeof(peak));
+	units_format_bytes(cost_replay, replay_total, sizeof(replay_total));
+	units_format_bytes(cost_blocks, blocks_total, sizeof(blocks_total));
 	strategy_log(r, LOG_INFO, "dbid %d: replaying the source's WAL since the last common checkpoint "
 				  "means %s; the source changed %llu blocks (%s) since the divergence "
-				  "(%llu WAL records scanned next to it, helper's peak memory %s): %s",
-		     r->dbid, replay, (unsigned long long) c->source_blocks.blocks.nblocks, blocks,
-		     (unsigned long long) c->source_blocks.records, peak,
+				  "(%llu WAL records scanned next to it, helper's peak memory %s); with "
+				  "the target's blocks, the replay way costs %s, the blocks way %s: %s",
+		     r->dbid, replay, (unsigned long long) sb->blocks.nblocks, blocks,
+		     (unsigned long long) sb->records, peak, replay_total, blocks_total,
 		     c->method == METHOD_BLOCKS ? "copying them is cheaper; replay starts at the "
 						  "backup's start"
 						: "replaying is cheaper");
+	if (c->method == METHOD_REPLAY)
+		skip_covered_blocks(c);
 	return 0;
 }
 

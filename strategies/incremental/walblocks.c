@@ -19,6 +19,8 @@ enum {
 	FRAME_CHECKPOINT = 'C', /* u64 lsn, u64 redo, u32 tli, u8 shutdown */
 	FRAME_RELATION = 'R',   /* u32 spc, u32 db, u32 rel, u32 first byte, bitmap bytes */
 	FRAME_UNSUPPORTED = 'U',/* u64 lsn, u8 rmid, u8 info */
+	FRAME_COVERED = 'V',    /* as R: the blocks replay restores whole on first reference */
+	FRAME_COVER_END = 'W',  /* u64 lsn (first references before it count), u64 file copy lsn */
 	FRAME_DONE = 'Z',       /* u64 start, u64 end, u64 records, u64 peak kB */
 	FRAME_ERROR = 'X',      /* the message */
 };
@@ -26,6 +28,7 @@ enum {
 #define ARG_FROM "from="
 #define ARG_CHECKPOINT_BEFORE "checkpoint-before="
 #define ARG_TO "to="
+#define ARG_COVER_FROM "cover-from="
 #define ARG_TO_OR_END "to-or-end"
 #define ARG_TLI "tli="
 #define ARG_SEG_SIZE "seg-size="
@@ -34,8 +37,14 @@ enum {
 /* ---------------------------------------------------------------------------------------- */
 /* The helper, next to the source data */
 
+
 struct scan {
 	struct blockset blocks;
+	/* With a cover: blocks referenced since cover_from, and those first referenced whole. */
+	bool cover;
+	struct blockset seen, covered;
+	lsn_t cover_end;
+	lsn_t file_copy_lsn; /* the first CREATE DATABASE by file copy from cover_from on */
 	uint64_t records;
 	lsn_t start, end;
 	bool unsupported;
@@ -60,7 +69,8 @@ static int parse_args(const char *const *args, struct walblocks_request *req, st
 		const char *a = args[i];
 
 		if (take_lsn(a, ARG_FROM, &req->from) || take_lsn(a, ARG_CHECKPOINT_BEFORE, &req->checkpoint_before) ||
-		    take_lsn(a, ARG_TO, &req->to))
+		    take_lsn(a, ARG_TO, &req->to) ||
+		    take_lsn(a, ARG_COVER_FROM, &req->cover_from))
 			continue;
 		if (strcmp(a, ARG_TO_OR_END) == 0)
 			req->to_or_end = true;
@@ -77,10 +87,55 @@ static int parse_args(const char *const *args, struct walblocks_request *req, st
 	    req->tli == 0 || req->seg_size == 0 || (req->seg_size & (req->seg_size - 1)) != 0)
 		return errbuf_set(err, "the incremental helper needs from= or checkpoint-before=, to=, tli= "
 				       "and seg-size= (a power of two)");
+	if (req->cover_from != LSN_INVALID && (req->from == LSN_INVALID || req->cover_from > req->from))
+		return errbuf_set(err, "the incremental helper's cover-from= must come with from= and not "
+				       "after it");
 	return 0;
 }
 
-/* Records from *START while they begin before REQ->to; the blocks into SC. */
+/*
+ * Does replay from the cover's start read pages outside REC's block references (CREATE DATABASE
+ * copies the template's files as they are then)? From there on, no first reference counts.
+ */
+static bool reads_other_pages(const struct wal_record *rec)
+{
+	return rec->rmid == WAL_RM_DBASE &&
+	       (rec->info & WAL_XLR_RMGR_INFO_MASK) == WAL_DBASE_CREATE_FILE_COPY;
+}
+
+/* The block references of REC into SC: changed ones from REQ->from on, first ones for the cover. */
+static void note_record(const struct wal_record *rec, const struct walblocks_request *req,
+			struct scan *sc)
+{
+	bool changed = rec->lsn >= req->from;
+
+	if (reads_other_pages(rec)) {
+		if (sc->file_copy_lsn == LSN_INVALID)
+			sc->file_copy_lsn = rec->lsn;
+		if (sc->cover) {
+			sc->cover = false;
+			sc->cover_end = rec->lsn;
+		}
+	}
+	for (unsigned i = 0; i < rec->nblocks; i++) {
+		const struct wal_block_ref *b = &rec->blocks[i];
+		const struct wal_relfilenode *n = &b->rnode;
+
+		if (b->fork != WAL_FORK_MAIN)
+			continue;
+		if (changed)
+			blockset_add(&sc->blocks, n->spc, n->db, n->rel, b->blkno);
+		if (sc->cover && blockset_insert(&sc->seen, n->spc, n->db, n->rel, b->blkno) &&
+		    (b->will_init || (b->has_image && b->apply_image)))
+			blockset_add(&sc->covered, n->spc, n->db, n->rel, b->blkno);
+	}
+}
+
+/*
+ * Records from START while they begin before REQ->to; the blocks into SC. After a record whose
+ * blocks are unknown the blocks way is out; with a cover the scan goes on, only to find a
+ * database copied from its template's files, which rules the replay way out too.
+ */
 static int scan_records(struct wal_reader *reader, const struct walblocks_request *req, lsn_t start,
 			struct scan *sc, struct errbuf *err)
 {
@@ -90,21 +145,25 @@ static int scan_records(struct wal_reader *reader, const struct walblocks_reques
 	sc->start = start;
 	sc->end = start;
 	while (status == WAL_READ_OK && rec->lsn < req->to) {
-		if (walscan_classify_record(rec) == WALSCAN_RECORD_UNSUPPORTED) {
+		if (!sc->unsupported && walscan_classify_record(rec) == WALSCAN_RECORD_UNSUPPORTED) {
 			sc->unsupported = true;
 			sc->bad_lsn = rec->lsn;
 			sc->bad_rmid = rec->rmid;
 			sc->bad_info = rec->info;
-			return 0;
+			if (sc->cover) {
+				sc->cover = false;
+				sc->cover_end = rec->lsn;
+			}
+			if (req->cover_from == LSN_INVALID)
+				return 0;
 		}
-		for (unsigned i = 0; i < rec->nblocks; i++) {
-			const struct wal_block_ref *b = &rec->blocks[i];
-
-			if (b->fork == WAL_FORK_MAIN)
-				blockset_add(&sc->blocks, b->rnode.spc, b->rnode.db, b->rnode.rel, b->blkno);
+		if (!sc->unsupported) {
+			note_record(rec, req, sc);
+			sc->records++;
+			sc->end = rec->end_lsn;
+		} else if (reads_other_pages(rec) && sc->file_copy_lsn == LSN_INVALID) {
+			sc->file_copy_lsn = rec->lsn;
 		}
-		sc->records++;
-		sc->end = rec->end_lsn;
 		if (rec->end_lsn >= req->to)
 			break;
 		status = wal_reader_read_next(reader, &rec, err);
@@ -112,10 +171,12 @@ static int scan_records(struct wal_reader *reader, const struct walblocks_reques
 	if (status == WAL_READ_ERROR || (status == WAL_READ_END && !req->to_or_end))
 		return errbuf_prefix(err, "the source's WAL from " LSN_FMT " to " LSN_FMT, LSN_ARGS(start),
 				     LSN_ARGS(req->to));
+	if (sc->cover)
+		sc->cover_end = sc->end;
 	return 0;
 }
 
-static int send_blocks(struct wire_out *w, const struct blockset *set, struct errbuf *err)
+static int send_blocks(struct wire_out *w, char type, const struct blockset *set, struct errbuf *err)
 {
 	for (size_t i = 0; i < set->nslots; i++) {
 		const struct blockset_rel *r = blockset_slot(set, i);
@@ -139,7 +200,7 @@ static int send_blocks(struct wire_out *w, const struct blockset *set, struct er
 			if (n > WIRE_MAX_PAYLOAD - sizeof(hdr))
 				n = WIRE_MAX_PAYLOAD - sizeof(hdr);
 			wire_put_u32(hdr + 12, (uint32_t) first);
-			if (wire_put(w, FRAME_RELATION, hdr, sizeof(hdr), r->blocks.bits + first, n, err) != 0)
+			if (wire_put(w, type, hdr, sizeof(hdr), r->blocks.bits + first, n, err) != 0)
 				return -1;
 			first += n;
 		}
@@ -153,7 +214,7 @@ static int helper_scan(const char *source_datadir, const struct walblocks_reques
 	struct timeline_history hist;
 	struct wal_reader *reader = NULL;
 	struct wal_reader_options wo = { 0 };
-	struct scan sc = { .blocks = BLOCKSET_INIT };
+	struct scan sc = { .blocks = BLOCKSET_INIT, .seen = BLOCKSET_INIT, .covered = BLOCKSET_INIT };
 	char *waldir = path_join(source_datadir, "pg_wal");
 	lsn_t start = req->from;
 	int rc;
@@ -188,8 +249,28 @@ static int helper_scan(const char *source_datadir, const struct walblocks_reques
 			start = ck.lsn;
 		}
 	}
+	if (rc == 0 && req->cover_from != LSN_INVALID) {
+		const struct wal_record *rec;
+		struct errbuf gone;
+
+		/* Without the WAL from there (recycled) there is no cover: every block is copied. */
+		errbuf_clear(&gone);
+		if (wal_reader_read_at(reader, req->cover_from, &rec, &gone) == WAL_READ_OK) {
+			sc.cover = true;
+			start = req->cover_from;
+		}
+	}
 	if (rc == 0)
 		rc = scan_records(reader, req, start, &sc, err);
+	if (rc == 0 && req->cover_from != LSN_INVALID && sc.cover_end != LSN_INVALID) {
+		unsigned char p[16];
+
+		wire_put_u64(p, sc.cover_end);
+		wire_put_u64(p + 8, sc.file_copy_lsn);
+		rc = send_blocks(w, FRAME_COVERED, &sc.covered, err);
+		if (rc == 0)
+			rc = wire_put(w, FRAME_COVER_END, p, sizeof(p), NULL, 0, err);
+	}
 	if (rc == 0 && sc.unsupported) {
 		unsigned char p[10];
 
@@ -198,7 +279,7 @@ static int helper_scan(const char *source_datadir, const struct walblocks_reques
 		p[9] = sc.bad_info;
 		rc = wire_put(w, FRAME_UNSUPPORTED, p, sizeof(p), NULL, 0, err);
 	} else if (rc == 0) {
-		rc = send_blocks(w, &sc.blocks, err);
+		rc = send_blocks(w, FRAME_RELATION, &sc.blocks, err);
 	}
 	if (rc == 0) {
 		struct rusage ru;
@@ -211,6 +292,8 @@ static int helper_scan(const char *source_datadir, const struct walblocks_reques
 		rc = wire_put(w, FRAME_DONE, p, sizeof(p), NULL, 0, err);
 	}
 	blockset_free(&sc.blocks);
+	blockset_free(&sc.seen);
+	blockset_free(&sc.covered);
 	wal_reader_close(reader);
 	timeline_history_release(&hist);
 	free(waldir);
@@ -305,6 +388,18 @@ static int read_answer(int source_dbid, struct wire_in *in, struct walblocks_res
 				break;
 			add_bitmap(&out->blocks, p, len);
 			continue;
+		case FRAME_COVERED:
+			if (len < 16)
+				break;
+			add_bitmap(&out->covered, p, len);
+			continue;
+		case FRAME_COVER_END:
+			if (len < 16)
+				break;
+			out->have_cover = true;
+			out->cover_end = wire_get_u64(p);
+			out->file_copy_lsn = wire_get_u64(p + 8);
+			continue;
 		case FRAME_UNSUPPORTED:
 			if (len < 10)
 				break;
@@ -336,8 +431,8 @@ static int read_answer(int source_dbid, struct wire_in *in, struct walblocks_res
 int walblocks_start(struct recovery *r, const struct walblocks_request *req,
 		    struct strategy_helper *h, struct errbuf *err)
 {
-	char from[64], to[64], tli[32], seg[32], sysid[48];
-	const char *args[8];
+	char from[64], to[64], cover[64], tli[32], seg[32], sysid[48];
+	const char *args[9];
 	size_t n = 0;
 
 	*h = (struct strategy_helper){ .pid = -1, .to_fd = -1, .from_fd = -1 };
@@ -354,6 +449,10 @@ int walblocks_start(struct recovery *r, const struct walblocks_request *req,
 	args[n++] = tli;
 	args[n++] = seg;
 	args[n++] = sysid;
+	if (req->cover_from != LSN_INVALID) {
+		snprintf(cover, sizeof(cover), ARG_COVER_FROM LSN_FMT, LSN_ARGS(req->cover_from));
+		args[n++] = cover;
+	}
 	if (req->to_or_end)
 		args[n++] = ARG_TO_OR_END;
 	args[n] = NULL;
@@ -396,4 +495,5 @@ int walblocks_fetch(struct recovery *r, const struct walblocks_request *req,
 void walblocks_release(struct walblocks_result *res)
 {
 	blockset_free(&res->blocks);
+	blockset_free(&res->covered);
 }

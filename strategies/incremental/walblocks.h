@@ -23,6 +23,11 @@ struct walblocks_request {
 	lsn_t from;
 	lsn_t checkpoint_before;
 	lsn_t to;        /* every record that starts before TO */
+	/*
+	 * With cover_from set (at or before FROM: the replay way's start), the records from there
+	 * on also say which blocks replay restores whole before anything reads them (covered).
+	 */
+	lsn_t cover_from;
 	bool to_or_end;  /* a WAL that ends before TO is no error (an estimate up to the flush point) */
 	uint32_t tli;    /* the source's timeline: its history picks each segment's file */
 	uint32_t seg_size;
@@ -36,6 +41,23 @@ struct walblocks_result {
 	lsn_t start, end;                /* the first record read, the end of the last one */
 	uint64_t records;
 	uint64_t helper_peak_kb;         /* the helper's peak resident set */
+	/*
+	 * Blocks whose first reference from cover_from on carries a full-page image that replay
+	 * applies, or initialises the page: replay from cover_from overwrites whatever the target
+	 * holds there before any record reads it, exactly as it repairs a base backup's torn pages.
+	 * Only first references before cover_end count: there the scan ended, or a record that
+	 * reads pages outside its block references (CREATE DATABASE by file copy) stopped it.
+	 */
+	bool have_cover;
+	struct blockset covered;
+	lsn_t cover_end;
+	/*
+	 * The first CREATE DATABASE (or ALTER DATABASE SET TABLESPACE) by file copy from
+	 * cover_from on, LSN_INVALID for none: replay from cover_from would copy the template's
+	 * files as the target holds them then, which no copy made now can give; only the blocks
+	 * way is right. Looked for to the end, even after an unsupported record.
+	 */
+	lsn_t file_copy_lsn;
 	/* A record the block references do not describe (XLR_SPECIAL_REL_UPDATE): blocks are unknown. */
 	bool unsupported;
 	lsn_t unsupported_lsn;

@@ -145,16 +145,23 @@ side_changes() {
 	sql "$1" "DROP DATABASE doomed_$2"
 	sql "$1" "CREATE DATABASE made_$2"
 	psql -X -q -h 127.0.0.1 -p "$1" -U "$SEG_OS_USER" -d "made_$2" -c "CREATE TABLE only_$2 AS SELECT g AS id FROM generate_series(1, 1000) g"
+	# A database copied by file from a template both sides changed: replay from the common
+	# checkpoint would copy the template's files as the target holds them then.
+	[ "$2" = new ] && [ "$WAY" = file-copy ] && sql "$1" "CREATE DATABASE tcopy_new TEMPLATE tmpl_src STRATEGY FILE_COPY"
+	psql -X -q -h 127.0.0.1 -p "$1" -U "$SEG_OS_USER" -d tmpl_src -c "UPDATE t SET v = v || '$2' WHERE id % 2 = $([ "$2" = old ] && echo 0 || echo 1)"
 }
 # both_ways_case CONTENT WAY: a divergence on CONTENT, recovered the WAY (replay or blocks) the
 # cost picks: the blocks way gets repeated updates of few pages across checkpoints on the new
-# primary (much WAL, few blocks).
+# primary (much WAL, few blocks). WAY file-copy: the replay way's divergence, with a database
+# created from a template's files on the new primary, which only the blocks way gets right.
 both_ways_case() {
 	local content=$1 way=$2 p m P M
+	WAY=$way
 	p=$(acting p "$content") m=$(acting m "$content")
 	P=$(seg port "$p") M=$(seg port "$m")
-	for db in made_old made_new doomed_old doomed_new; do sql "$P" "DROP DATABASE IF EXISTS $db" 2>/dev/null; done
-	for db in doomed_old doomed_new; do sql "$P" "CREATE DATABASE $db"; done
+	for db in made_old made_new doomed_old doomed_new tcopy_new tmpl_src; do sql "$P" "DROP DATABASE IF EXISTS $db" 2>/dev/null; done
+	for db in doomed_old doomed_new tmpl_src; do sql "$P" "CREATE DATABASE $db"; done
+	psql -X -q -h 127.0.0.1 -p "$P" -U "$SEG_OS_USER" -d tmpl_src -c "CREATE TABLE t(id int, v text); INSERT INTO t SELECT g, repeat('t', 100) FROM generate_series(1, 20000) g"
 	sql "$P" "DROP TABLE IF EXISTS w_upd, w_ins, w_del, w_trunc_old, w_trunc_new, w_vac, w_hot" 2>/dev/null
 	for t in w_upd w_del w_trunc_old w_trunc_new w_vac; do
 		sql "$P" "CREATE TABLE $t(id int PRIMARY KEY, v text); INSERT INTO $t SELECT g, repeat('x', 100) FROM generate_series(1, 20000) g"
@@ -174,14 +181,17 @@ both_ways_case() {
 	fi
 	# Confirmed at the prompt (no -a), so that the plan carries the estimate.
 	check "gprecoverseg recovers it ($way case), the plan confirmed at the prompt" sh -c 'echo y | gprecoverseg'
-	grep -E "replaying the source's WAL since|replays [0-9.]+ [kMG]B of the source's WAL|need to copy|recovered with the incremental|the plan's estimate was" <<<"$LAST_OUT" | sed 's/^.*\]:-/# /'
+	grep -E "are not copied|replaying the source's WAL since|replays [0-9.]+ [kMG]B of the source's WAL|need to copy|recovered with the incremental|the plan's estimate was" <<<"$LAST_OUT" | sed 's/^.*\]:-/# /'
 	output_has "what moved is set beside the plan's estimate ($way)" "dbid $p: moved [0-9.]+ [kMG]B; the plan's estimate was [0-9.]+ [kMG]B"
 	# The estimate is worth showing only if it is near: within 30 % of what moved.
 	near=$(grep -oE "dbid $p: moved [0-9.]+ [kMG]B; the plan's estimate was [0-9.]+ [kMG]B" <<<"$LAST_OUT" |
 		awk '{ gsub(/;/, ""); u["kB"] = 1; u["MB"] = 1024; u["GB"] = 1048576; m = $4 * u[$5]; e = $10 * u[$11]
 			print (m > 0 && e / m >= 0.7 && e / m <= 1.3) ? "yes" : "no: " $0 }')
 	is_eq "the plan's estimate is within 30 % of what moved ($way)" "yes" "$near"
-	if [ "$way" = blocks ]; then
+	if [ "$way" = file-copy ]; then
+		output_has "a database copied from its template's files rules the replay way out" "dbid $p: the source's WAL creates a database from its template's files at [0-9A-F]+/[0-9A-F]+, which replay from the common checkpoint would copy as the target holds them: the [0-9]+ blocks .* are copied instead"
+		output_has "replay starts at the backup's start ($way)" "replay starts at the backup's start"
+	elif [ "$way" = blocks ]; then
 		output_has "the plan tells the way and what it moves ($way)" "Method \(estimate\) += copy the [0-9]+ blocks changed on either side; replay from the copy's start"
 		output_has "the log gives both costs and takes the blocks" "replaying the source's WAL since the last common checkpoint means [0-9.]+ [kMG]B; the source changed [0-9]+ blocks \([0-9.]+ [kMG]B\) since the divergence .*: copying them is cheaper"
 		helper_peak=$(grep -oE "helper's peak memory [0-9.]+ [kMG]B" <<<"$LAST_OUT" | awk '{ print ($5 == "kB" || ($5 == "MB" && $4 <= 64)) ? "yes" : "no: " $0 }')
@@ -196,6 +206,7 @@ both_ways_case() {
 		output_has "the plan tells the way and the WAL to replay ($way)" "WAL to replay after the copy \(estimate\) += [0-9.]+ [kMG]B"
 		output_has "the log says replaying is cheaper" "(replaying is cheaper|cheaper than looking for the blocks it changed)"
 		output_has "replay starts at the common checkpoint" "replay starts at the common checkpoint"
+		output_has "the target's blocks that replay restores whole are not copied" "dbid $p: [1-9][0-9]* of the target's [0-9]+ changed blocks \([0-9.]+ [kMG]B\) are not copied: replay from the common checkpoint restores each from a full-page image"
 	fi
 	is_eq "in sync ($way)" "m u s" "$(seg_state "$p")"
 	wait_until 60 replayed "$M"
@@ -205,6 +216,7 @@ both_ways_case() {
 }
 both_ways_case 0 replay
 both_ways_case 0 blocks
+both_ways_case 0 file-copy
 
 # --- the target recycled the WAL of the last common checkpoint -------------------------------
 # The last common checkpoint, two segments of common WAL, then the mirror is cut off; the old

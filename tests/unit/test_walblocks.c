@@ -51,6 +51,18 @@ START_TEST(test_blockset)
 	ck_assert_uint_eq(a.nblocks, 10002);
 	/* Compact: 5001 relations with blocks up to 205000 fit in well under 64 MB. */
 	ck_assert_uint_lt(blockset_memory(&a), 256u << 20);
+	/* b within a: all three of b's blocks are common; taking them out leaves the rest. */
+	ck_assert(blockset_has(&a, 1663, 6, 1, 1) && !blockset_has(&a, 1663, 6, 1, 2) &&
+		  !blockset_has(&a, 1663, 7, 1, 1));
+	ck_assert_uint_eq(blockset_count_common(&a, &b), 3);
+	ck_assert_uint_eq(blockset_count_common(&b, &a), 3);
+	ck_assert_uint_eq(blockset_subtract(&a, &b), 3);
+	ck_assert_uint_eq(a.nblocks, 9999);
+	ck_assert(!blockset_has(&a, 1663, 5, 1, 7) && !blockset_has(&a, 1663, 5, 1, 1 % 97) &&
+		  blockset_has(&a, 1663, 5, 1, 200001));
+	ck_assert_uint_eq(blockset_subtract(&a, &b), 0);
+	ck_assert_uint_eq(blockset_count_common(&a, &b), 0);
+	ck_assert(blockset_insert(&b, 1663, 5, 1, 8) && !blockset_insert(&b, 1663, 5, 1, 8));
 	blockset_free(&a);
 	blockset_free(&b);
 	ck_assert_uint_eq(a.nslots, 0);
@@ -77,6 +89,30 @@ static lsn_t divergence_a_b(void)
 	free(wa);
 	free(wb);
 	return d.lsn;
+}
+
+/* KEY's value in fixture X.info (a static buffer). */
+static const char *info_value(const char *x, const char *key)
+{
+	static char value[256];
+	char *path = xasprintf("%s/wal/%s.info", unit_fixture_dir(), x), line[256];
+	FILE *f = fopen(path, "r");
+	bool found = false;
+
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	while (!found && fgets(line, sizeof(line), f) != NULL) {
+		size_t k = strlen(key);
+
+		if (strncmp(line, key, k) == 0 && line[k] == '=') {
+			snprintf(value, sizeof(value), "%s", line + k + 1);
+			value[strcspn(value, "\n")] = '\0';
+			found = true;
+		}
+	}
+	fclose(f);
+	ck_assert_msg(found, "no %s= in %s", key, path);
+	free(path);
+	return value;
 }
 
 /* Run the helper next to fixture CLUSTER with ARGS in a child; read its answer. */
@@ -226,6 +262,110 @@ START_TEST(test_helper_finds_the_common_checkpoint)
 }
 END_TEST
 
+/* The reference for the cover: first references from the start on, classified as replay sees them. */
+struct first_refs {
+	struct blockset seen, covered;
+	bool stopped;
+	lsn_t stopped_at;
+};
+
+static int classify_first(const struct wal_record *rec, void *arg, struct errbuf *err)
+{
+	struct first_refs *f = arg;
+
+	(void) err;
+	if (!f->stopped && rec->rmid == WAL_RM_DBASE && (rec->info & 0xF0) == WAL_DBASE_CREATE_FILE_COPY) {
+		f->stopped = true;
+		f->stopped_at = rec->lsn;
+	}
+	for (unsigned i = 0; i < rec->nblocks && !f->stopped; i++) {
+		const struct wal_block_ref *b = &rec->blocks[i];
+
+		if (b->fork != WAL_FORK_MAIN || blockset_has(&f->seen, b->rnode.spc, b->rnode.db, b->rnode.rel, b->blkno))
+			continue;
+		blockset_add(&f->seen, b->rnode.spc, b->rnode.db, b->rnode.rel, b->blkno);
+		if (b->will_init || (b->has_image && b->apply_image))
+			blockset_add(&f->covered, b->rnode.spc, b->rnode.db, b->rnode.rel, b->blkno);
+	}
+	return 0;
+}
+
+START_TEST(test_helper_names_the_blocks_replay_restores_whole)
+{
+	lsn_t div = divergence_a_b();
+	struct walscan_checkpoint common;
+	struct timeline_history h;
+	struct wal_reader *reader;
+	struct walblocks_result res, plain;
+	struct first_refs ref = { BLOCKSET_INIT, BLOCKSET_INIT, false, 0 };
+	struct errbuf err;
+	char from[64], cover[300], late[64];
+	const char *args[] = { from, cover, "to=FFFFFFFF/FFFFFFFF", "to-or-end", "tli=2", "seg-size=1048576", NULL };
+	const char *no_cover[] = { from, "to=FFFFFFFF/FFFFFFFF", "to-or-end", "tli=2", "seg-size=1048576", NULL };
+	const char *after[] = { from, late, "to=FFFFFFFF/FFFFFFFF", "tli=2", "seg-size=1048576", NULL };
+
+	/* The replay way starts at the last common checkpoint's redo (a's view of it). */
+	reader = open_reader("a", 1, &h);
+	ck_assert_msg(walscan_find_last_checkpoint(reader, div, &common, &err) == 0, "%s", err.msg);
+	wal_reader_close(reader);
+	timeline_history_release(&h);
+	snprintf(from, sizeof(from), "from=" LSN_FMT, LSN_ARGS(div));
+	snprintf(cover, sizeof(cover), "cover-from=" LSN_FMT, LSN_ARGS(common.redo));
+	ck_assert_msg(run_helper("b", args, &res, &err) == 0, "%s", err.msg);
+	ck_assert(res.have_cover && !res.unsupported && res.file_copy_lsn == LSN_INVALID);
+	ck_assert_uint_eq(res.start, common.redo);
+	ck_assert_uint_eq(res.cover_end, res.end);
+	ck_assert_uint_gt(res.covered.nblocks, 0);
+
+	/* The changed blocks are still those from the divergence on, as without the cover. */
+	ck_assert_msg(run_helper("b", no_cover, &plain, &err) == 0, "%s", err.msg);
+	ck_assert(!plain.have_cover && plain.covered.nblocks == 0);
+	ck_assert_uint_eq(plain.blocks.nblocks, res.blocks.nblocks);
+	ck_assert_uint_eq(blockset_count_common(&plain.blocks, &res.blocks), res.blocks.nblocks);
+
+	/* Exactly the blocks whose first reference from the redo on is an applied image or an init. */
+	reader = open_reader("b", 2, &h);
+	ck_assert_msg(walscan_forward(reader, common.redo, res.end, classify_first, &ref, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(ref.covered.nblocks, res.covered.nblocks);
+	ck_assert_uint_eq(blockset_count_common(&ref.covered, &res.covered), res.covered.nblocks);
+	ck_assert(!ref.stopped);
+	wal_reader_close(reader);
+	timeline_history_release(&h);
+	blockset_free(&ref.seen);
+	blockset_free(&ref.covered);
+	walblocks_release(&res);
+
+	/*
+	 * From b's first record on, the WAL holds a CREATE DATABASE by file copy, which copies the
+	 * template's files as replay finds them: no first reference after it counts.
+	 */
+	snprintf(cover, sizeof(cover), "cover-from=%s", info_value("b", "start"));
+	ck_assert_msg(run_helper("b", args, &res, &err) == 0, "%s", err.msg);
+	ref = (struct first_refs){ BLOCKSET_INIT, BLOCKSET_INIT, false, 0 };
+	reader = open_reader("b", 2, &h);
+	ck_assert_msg(walscan_forward(reader, res.start, res.end, classify_first, &ref, &err) == 0, "%s", err.msg);
+	ck_assert(ref.stopped && res.have_cover);
+	ck_assert_uint_eq(res.cover_end, ref.stopped_at);
+	ck_assert_uint_eq(res.file_copy_lsn, ref.stopped_at);
+	ck_assert_uint_lt(res.cover_end, res.end);
+	ck_assert_uint_eq(ref.covered.nblocks, res.covered.nblocks);
+	ck_assert_uint_eq(blockset_count_common(&ref.covered, &res.covered), res.covered.nblocks);
+	/* and the changed blocks are still only those from the divergence on */
+	ck_assert_uint_eq(plain.blocks.nblocks, res.blocks.nblocks);
+	wal_reader_close(reader);
+	timeline_history_release(&h);
+	blockset_free(&ref.seen);
+	blockset_free(&ref.covered);
+	walblocks_release(&plain);
+	walblocks_release(&res);
+
+	/* A cover that starts after the scan's own start is refused. */
+	snprintf(late, sizeof(late), "cover-from=" LSN_FMT, LSN_ARGS(div + 8));
+	ck_assert_int_eq(run_helper("b", after, &res, &err), -1);
+	ck_assert_msg(strstr(err.msg, "cover-from=") != NULL, "%s", err.msg);
+}
+END_TEST
+
 START_TEST(test_helper_refuses_bad_arguments)
 {
 	const char *no_seg[] = { "from=0/1000000", "to=0/2000000", "tli=2", NULL };
@@ -249,6 +389,7 @@ static Suite *walblocks_suite(void)
 	tcase_add_test(tc, test_blockset);
 	tcase_add_test(tc, test_helper_names_the_blocks_a_walk_names);
 	tcase_add_test(tc, test_helper_finds_the_common_checkpoint);
+	tcase_add_test(tc, test_helper_names_the_blocks_replay_restores_whole);
 	tcase_add_test(tc, test_helper_refuses_bad_arguments);
 	suite_add_tcase(s, tc);
 	return s;
