@@ -66,6 +66,7 @@ struct wal_reader {
 	int fd;
 	uint64_t segno;
 	char *seg_path; /* its path; sized for any segment name */
+	uint64_t prefetched_segno; /* the last segment asked for ahead (0: none) */
 
 	/* The cached part of the open segment: [chunk_lsn, chunk_lsn + chunk_len). */
 	uint8_t *chunk;
@@ -548,7 +549,12 @@ static int open_segment(struct wal_reader *r, uint64_t segno, lsn_t lsn, struct 
 			   (long long) st.st_size, r->seg_size);
 		goto fail;
 	}
+	/*
+	 * A forward scan reads the whole segment: ask for all of it at once, so that the disk works
+	 * while records are decoded, with more than the readahead window in flight.
+	 */
 	(void) posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	(void) posix_fadvise(r->fd, 0, 0, POSIX_FADV_WILLNEED);
 	/*
 	 * Like the server, check the first page whenever switching segments, wherever the wanted
 	 * page is: only its long header names the system and the segment size.
@@ -579,11 +585,39 @@ fail:
 	return WAL_READ_ERROR;
 }
 
+/*
+ * Half way through a segment, the next one is asked for too (opened, advised, closed: the reads
+ * stay in flight), so that a forward scan never waits at a segment's start. A missing file is
+ * no error here: the reader finds out when it gets there.
+ */
+static void prefetch_next_segment(struct wal_reader *r)
+{
+	uint64_t next = r->segno + 1;
+	char *path;
+	int fd;
+
+	if (r->prefetched_segno == next)
+		return;
+	r->prefetched_segno = next;
+	path = xmalloc(PATH_BUF(r));
+	set_segment_path(r, next, path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void) posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+		close(fd);
+	}
+	free(path);
+}
+
 static int read_chunk(struct wal_reader *r, lsn_t page_lsn, struct errbuf *err)
 {
 	lsn_t seg_start = r->segno * (lsn_t) r->seg_size;
 	uint32_t offset = (uint32_t) ((page_lsn - seg_start) / READ_CHUNK_SIZE * READ_CHUNK_SIZE);
-	ssize_t n = pread_full(r->fd, r->chunk, READ_CHUNK_SIZE, (off_t) offset);
+	ssize_t n;
+
+	if (offset >= r->seg_size / 2)
+		prefetch_next_segment(r);
+	n = pread_full(r->fd, r->chunk, READ_CHUNK_SIZE, (off_t) offset);
 
 	r->chunk_len = 0;
 	r->checked_page = LSN_INVALID;

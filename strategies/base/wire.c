@@ -69,7 +69,7 @@ static int write_all(struct wire_out *w, const void *data, size_t len, struct er
 		if (n < 0) {
 			w->broken = true;
 			return errbuf_set_errno(err, errno, "cannot write to the other side of the "
-							   "differential copy");
+							   "helper's stream");
 		}
 		p += n;
 		len -= (size_t) n;

@@ -29,6 +29,7 @@
 #include "fsutil.h"
 #include "incremental/crashrecovery.h"
 #include "incremental/filemap.h"
+#include "incremental/prefetch.h"
 #include "incremental/walblocks.h"
 #include "incremental/rewindlabel.h"
 #include "incremental/source.h"
@@ -438,7 +439,7 @@ static int create_link(struct incr *c, const struct file_entry *e, struct errbuf
 	return rc;
 }
 
-static int execute(struct incr *c, struct errbuf *err)
+static int queue_everything(struct incr *c, struct errbuf *err)
 {
 	size_t n = filemap_count(c->fm);
 
@@ -480,6 +481,40 @@ static int execute(struct incr *c, struct errbuf *err)
 			return -1;
 	}
 	return source_flush(c->src, err);
+}
+
+/*
+ * The copy: every action of the file map, the ranges fetched over libpq while a helper next to
+ * the source asks its kernel to read them ahead (prefetch). Without that helper the copy works
+ * the same, reading as it goes.
+ */
+static int execute(struct incr *c, struct errbuf *err)
+{
+	struct recovery *r = c->r;
+	struct prefetch pf;
+	struct errbuf perr;
+	uint64_t advised = 0;
+	int rc;
+
+	errbuf_clear(&perr);
+	if (prefetch_start(r, &pf, &perr) == 0) {
+		source_set_hint(c->src, prefetch_hint, &pf);
+	} else {
+		strategy_log(r, LOG_INFO, "dbid %d: no read-ahead next to the source (%s); the copy "
+					  "reads as it goes",
+			     r->dbid, perr.msg);
+		errbuf_clear(&perr);
+	}
+	rc = queue_everything(c, err);
+	source_set_hint(c->src, NULL, NULL);
+	if (prefetch_finish(r, &pf, &advised, &perr) != 0)
+		strategy_log(r, LOG_INFO, "dbid %d: the read-ahead helper next to the source: %s", r->dbid,
+			     perr.msg);
+	else if (pf.hinted > 0)
+		strategy_log(r, LOG_INFO, "dbid %d: read ahead on the source: %llu ranges (%llu MB)%s",
+			     r->dbid, (unsigned long long) pf.hinted, units_whole_mb(advised),
+			     pf.dropped > 0 ? "; some hints were dropped while the helper was busy" : "");
+	return rc;
 }
 
 /*
@@ -1183,6 +1218,15 @@ static int incremental_estimate(struct recovery *r, struct strategy_estimate *e,
 	return needed < 0 ? -1 : 0;
 }
 
+/* The helper next to the source: read ahead for the copy, or the blocks the source's WAL names. */
+static int incremental_helper(const char *source_datadir, const char *const *args, int in_fd,
+			      int out_fd, struct errbuf *err)
+{
+	if (args != NULL && args[0] != NULL && strcmp(args[0], PREFETCH_HELPER_ARG) == 0)
+		return prefetch_helper(source_datadir, args, in_fd, out_fd, err);
+	return walblocks_helper(source_datadir, args, in_fd, out_fd, err);
+}
+
 const struct strategy strategy_incremental = {
 	.abi_version = STRATEGY_ABI_VERSION,
 	.name = "incremental",
@@ -1191,5 +1235,5 @@ const struct strategy strategy_incremental = {
 	.check = incremental_check,
 	.estimate = incremental_estimate,
 	.run = incremental_run,
-	.helper = walblocks_helper,
+	.helper = incremental_helper,
 };

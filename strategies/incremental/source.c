@@ -40,6 +40,7 @@ struct chunk_req {
 struct chunk_queue {
 	struct chunk_req *reqs;
 	size_t head, count, alloc; /* pending: [head, count) */
+	size_t hinted;             /* [head, hinted) went to the hint callback */
 };
 
 /*
@@ -63,6 +64,8 @@ struct source {
 	struct chunk_queue queue;
 	struct chunk_queue followups; /* filled while a batch's rows are read */
 	struct fetcher fetchers[SOURCE_FETCHERS];
+	source_hint_fn hint;
+	void *hint_arg;
 	struct strbuf paths, offs, lens; /* a batch's array literals, reused */
 	uint64_t fetched;
 	uint64_t batches;
@@ -373,6 +376,7 @@ static void queue_push(struct chunk_queue *q, const char *path, uint64_t off, ui
 		if (q->head > 0) {
 			memmove(q->reqs, q->reqs + q->head, queue_pending(q) * sizeof(*q->reqs));
 			q->count -= q->head;
+			q->hinted = q->hinted > q->head ? q->hinted - q->head : 0;
 			q->head = 0;
 		}
 		if (q->count == q->alloc) {
@@ -614,6 +618,13 @@ static int wait_any(struct source *s, struct errbuf *err)
  */
 static int pump(struct source *s, bool all, struct errbuf *err)
 {
+	struct chunk_queue *q = &s->queue;
+
+	if (s->hint != NULL) {
+		for (size_t i = q->hinted > q->head ? q->hinted : q->head; i < q->count; i++)
+			s->hint(s->hint_arg, q->reqs[i].path, q->reqs[i].off, q->reqs[i].len);
+		q->hinted = q->count;
+	}
 	for (;;) {
 		size_t nidle = 0, share;
 		bool busy = false;
@@ -703,6 +714,12 @@ int source_queue_file(struct source *s, const char *path, uint64_t len, struct e
 	if (targetio_truncate_whole(s->tio, path, err) != 0)
 		return -1;
 	return queue_whole_pieces(s, &s->queue, path, 0, len, err);
+}
+
+void source_set_hint(struct source *s, source_hint_fn fn, void *arg)
+{
+	s->hint = fn;
+	s->hint_arg = arg;
 }
 
 int source_flush(struct source *s, struct errbuf *err)

@@ -60,6 +60,13 @@ int source_queue_file(struct source *s, const char *path, uint64_t len, struct e
 /* Run everything queued. */
 int source_flush(struct source *s, struct errbuf *err);
 
+/*
+ * Called with each queued range just before the fetchers start on the queue it is in, so that
+ * the source's kernel can read it ahead (prefetch): a window of about one queue ahead.
+ */
+typedef void (*source_hint_fn)(void *arg, const char *path, uint64_t off, uint64_t len);
+void source_set_hint(struct source *s, source_hint_fn fn, void *arg);
+
 /* pg_current_wal_insert_lsn() */
 int source_insert_lsn(struct source *s, lsn_t *lsn, struct errbuf *err);
 

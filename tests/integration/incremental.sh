@@ -181,7 +181,7 @@ both_ways_case() {
 	fi
 	# Confirmed at the prompt (no -a), so that the plan carries the estimate.
 	check "gprecoverseg recovers it ($way case), the plan confirmed at the prompt" sh -c 'echo y | gprecoverseg'
-	grep -E "are not copied|replaying the source's WAL since|replays [0-9.]+ [kMG]B of the source's WAL|need to copy|recovered with the incremental|the plan's estimate was" <<<"$LAST_OUT" | sed 's/^.*\]:-/# /'
+	grep -E "read ahead|are not copied|replaying the source's WAL since|replays [0-9.]+ [kMG]B of the source's WAL|need to copy|recovered with the incremental|the plan's estimate was" <<<"$LAST_OUT" | sed 's/^.*\]:-/# /'
 	output_has "what moved is set beside the plan's estimate ($way)" "dbid $p: moved [0-9.]+ [kMG]B; the plan's estimate was [0-9.]+ [kMG]B"
 	# The estimate is worth showing only if it is near: within 30 % of what moved.
 	near=$(grep -oE "dbid $p: moved [0-9.]+ [kMG]B; the plan's estimate was [0-9.]+ [kMG]B" <<<"$LAST_OUT" |
@@ -206,6 +206,7 @@ both_ways_case() {
 		output_has "the plan tells the way and the WAL to replay ($way)" "WAL to replay after the copy \(estimate\) += [0-9.]+ [kMG]B"
 		output_has "the log says replaying is cheaper" "(replaying is cheaper|cheaper than looking for the blocks it changed)"
 		output_has "replay starts at the common checkpoint" "replay starts at the common checkpoint"
+		output_has "the source's kernel reads the copy's ranges ahead" "dbid $p: read ahead on the source: [1-9][0-9]* ranges \([0-9]+ MB\)"
 		output_has "the target's blocks that replay restores whole are not copied" "dbid $p: [1-9][0-9]* of the target's [0-9]+ changed blocks \([0-9.]+ [kMG]B\) are not copied: replay from the common checkpoint restores each from a full-page image"
 	fi
 	is_eq "in sync ($way)" "m u s" "$(seg_state "$p")"
