@@ -8,7 +8,6 @@
 #include "xalloc.h"
 
 #define WIRE_BUFFER (256u << 10)
-#define FRAME_HEADER 5
 
 void wire_put_u16(unsigned char *p, uint16_t v)
 {
@@ -41,6 +40,12 @@ uint32_t wire_get_u32(const unsigned char *p)
 uint64_t wire_get_u64(const unsigned char *p)
 {
 	return ((uint64_t) wire_get_u32(p) << 32) | wire_get_u32(p + 4);
+}
+
+void wire_put_header(unsigned char *p, char type, uint32_t payload_len)
+{
+	p[0] = (unsigned char) type;
+	wire_put_u32(p + 1, payload_len);
 }
 
 void wire_out_init(struct wire_out *w, int fd)
@@ -92,15 +97,14 @@ int wire_put(struct wire_out *w, char type, const void *hdr, size_t hlen, const 
 
 	if (hlen + dlen > WIRE_MAX_PAYLOAD)
 		return errbuf_set(err, "a frame of %zu bytes is larger than the limit", hlen + dlen);
-	if (w->len + FRAME_HEADER + hlen > w->cap && wire_flush(w, err) != 0)
+	if (w->len + WIRE_FRAME_HEADER + hlen > w->cap && wire_flush(w, err) != 0)
 		return -1;
 	p = w->buf + w->len;
-	p[0] = (unsigned char) type;
-	wire_put_u32(p + 1, (uint32_t) (hlen + dlen));
+	wire_put_header(p, type, (uint32_t) (hlen + dlen));
 	if (hlen)
-		memcpy(p + FRAME_HEADER, hdr, hlen);
-	w->len += FRAME_HEADER + hlen;
-	w->bytes += FRAME_HEADER + hlen + dlen;
+		memcpy(p + WIRE_FRAME_HEADER, hdr, hlen);
+	w->len += WIRE_FRAME_HEADER + hlen;
+	w->bytes += WIRE_FRAME_HEADER + hlen + dlen;
 	if (dlen == 0)
 		return 0;
 	/* Large data goes straight to the pipe after what is queued: one copy fewer. */
@@ -156,18 +160,18 @@ int wire_next(struct wire_in *w, char *type, const unsigned char **payload, size
 {
 	uint32_t n;
 
-	if (fill(w, FRAME_HEADER, err) != 0)
+	if (fill(w, WIRE_FRAME_HEADER, err) != 0)
 		return -1;
 	n = wire_get_u32(w->buf + w->start + 1);
 	if (n > WIRE_MAX_PAYLOAD)
 		return errbuf_set(err, "%s sent a frame of %u bytes: not a differential stream",
 				  w->peer, n);
-	if (fill(w, FRAME_HEADER + n, err) != 0)
+	if (fill(w, WIRE_FRAME_HEADER + n, err) != 0)
 		return -1;
 	*type = (char) w->buf[w->start];
-	*payload = w->buf + w->start + FRAME_HEADER;
+	*payload = w->buf + w->start + WIRE_FRAME_HEADER;
 	*len = n;
-	w->start += FRAME_HEADER + n;
+	w->start += WIRE_FRAME_HEADER + n;
 	if (w->start == w->end)
 		w->start = w->end = 0;
 	return 0;

@@ -12,6 +12,7 @@
 #include "errbuf.h"
 
 #define WIRE_MAX_PAYLOAD (2u << 20)
+#define WIRE_FRAME_HEADER 5 /* the type byte and the payload length */
 
 struct wire_out {
 	int fd;
@@ -42,6 +43,9 @@ void wire_in_release(struct wire_in *w);
 /* The next frame; *payload stays valid until the next call. End of stream is an error. */
 int wire_next(struct wire_in *w, char *type, const unsigned char **payload, size_t *len,
 	      struct errbuf *err);
+
+/* A frame's header into P (WIRE_FRAME_HEADER bytes), for a caller that writes the frame itself. */
+void wire_put_header(unsigned char *p, char type, uint32_t payload_len);
 
 /* Big-endian fields. */
 void wire_put_u16(unsigned char *p, uint16_t v);

@@ -18,10 +18,9 @@ enum {
 	FRAME_DONE = 'Z', /* u64 hints advised, u64 bytes advised */
 };
 
-#define FRAME_HEADER 5
 #define HINT_FIXED 16
 /* One write of at most PIPE_BUF bytes to a pipe is all or nothing: a hint is never cut. */
-#define HINT_MAX_PATH (4096 - FRAME_HEADER - HINT_FIXED)
+#define HINT_MAX_PATH (4096 - WIRE_FRAME_HEADER - HINT_FIXED)
 
 /* ---------------------------------------------------------------------------------------- */
 /* The helper, next to the source data */
@@ -132,16 +131,15 @@ int prefetch_start(struct recovery *r, struct prefetch *p, struct errbuf *err)
 void prefetch_hint(void *arg, const char *path, uint64_t off, uint64_t len)
 {
 	struct prefetch *p = arg;
-	unsigned char frame[FRAME_HEADER + HINT_FIXED + HINT_MAX_PATH];
-	size_t plen = strlen(path), n = FRAME_HEADER + HINT_FIXED + plen;
+	unsigned char frame[WIRE_FRAME_HEADER + HINT_FIXED + HINT_MAX_PATH];
+	size_t plen = strlen(path), n = WIRE_FRAME_HEADER + HINT_FIXED + plen;
 
 	if (!p->running || p->h.to_fd < 0 || plen == 0 || plen > HINT_MAX_PATH)
 		return;
-	frame[0] = FRAME_HINT;
-	wire_put_u32(frame + 1, (uint32_t) (HINT_FIXED + plen));
-	wire_put_u64(frame + FRAME_HEADER, off);
-	wire_put_u64(frame + FRAME_HEADER + 8, len);
-	memcpy(frame + FRAME_HEADER + HINT_FIXED, path, plen);
+	wire_put_header(frame, FRAME_HINT, (uint32_t) (HINT_FIXED + plen));
+	wire_put_u64(frame + WIRE_FRAME_HEADER, off);
+	wire_put_u64(frame + WIRE_FRAME_HEADER + 8, len);
+	memcpy(frame + WIRE_FRAME_HEADER + HINT_FIXED, path, plen);
 	if (write(p->h.to_fd, frame, n) == (ssize_t) n) {
 		p->hinted++;
 		p->hinted_bytes += len;

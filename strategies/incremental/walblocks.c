@@ -103,20 +103,21 @@ static bool reads_other_pages(const struct wal_record *rec)
 	       (rec->info & WAL_XLR_RMGR_INFO_MASK) == WAL_DBASE_CREATE_FILE_COPY;
 }
 
+/* No first reference at or after LSN counts for the cover. */
+static void stop_cover(struct scan *sc, lsn_t lsn)
+{
+	if (sc->cover) {
+		sc->cover = false;
+		sc->cover_end = lsn;
+	}
+}
+
 /* The block references of REC into SC: changed ones from REQ->from on, first ones for the cover. */
 static void note_record(const struct wal_record *rec, const struct walblocks_request *req,
 			struct scan *sc)
 {
 	bool changed = rec->lsn >= req->from;
 
-	if (reads_other_pages(rec)) {
-		if (sc->file_copy_lsn == LSN_INVALID)
-			sc->file_copy_lsn = rec->lsn;
-		if (sc->cover) {
-			sc->cover = false;
-			sc->cover_end = rec->lsn;
-		}
-	}
 	for (unsigned i = 0; i < rec->nblocks; i++) {
 		const struct wal_block_ref *b = &rec->blocks[i];
 		const struct wal_relfilenode *n = &b->rnode;
@@ -150,19 +151,19 @@ static int scan_records(struct wal_reader *reader, const struct walblocks_reques
 			sc->bad_lsn = rec->lsn;
 			sc->bad_rmid = rec->rmid;
 			sc->bad_info = rec->info;
-			if (sc->cover) {
-				sc->cover = false;
-				sc->cover_end = rec->lsn;
-			}
+			stop_cover(sc, rec->lsn);
 			if (req->cover_from == LSN_INVALID)
 				return 0;
+		}
+		if (reads_other_pages(rec)) {
+			if (sc->file_copy_lsn == LSN_INVALID)
+				sc->file_copy_lsn = rec->lsn;
+			stop_cover(sc, rec->lsn);
 		}
 		if (!sc->unsupported) {
 			note_record(rec, req, sc);
 			sc->records++;
 			sc->end = rec->end_lsn;
-		} else if (reads_other_pages(rec) && sc->file_copy_lsn == LSN_INVALID) {
-			sc->file_copy_lsn = rec->lsn;
 		}
 		if (rec->end_lsn >= req->to)
 			break;
