@@ -25,13 +25,16 @@
 #include "base/tablespace.h"
 #include "base/timeline.h"
 #include "base/walreader.h"
+#include "base/zstream.h"
 #include "exec.h"
 #include "fsutil.h"
 #include "incremental/crashrecovery.h"
 #include "incremental/filemap.h"
 #include "incremental/prefetch.h"
 #include "incremental/walblocks.h"
+#include "incremental/ratio.h"
 #include "incremental/rewindlabel.h"
+#include "incremental/sender.h"
 #include "incremental/source.h"
 #include "base/targetio.h"
 #include "incremental/walscan.h"
@@ -63,6 +66,9 @@ static int full_copy_needed(struct recovery *r)
  */
 #define BLOCKS_FIXED_COST (16ull << 20)
 
+/* Blocks read to learn how the copy compresses: about 10 ms of reads and lz4 here. */
+#define RATIO_SAMPLE 256
+
 enum incr_method { METHOD_REPLAY = 0, METHOD_BLOCKS };
 
 /* Everything one run needs; owned here, freed by release. */
@@ -92,6 +98,10 @@ struct incr {
 	lsn_t scanned_to;        /* the source's WAL scanned up to here */
 	PGconn *backup_conn;     /* the session that holds pg_backup_start */
 	lsn_t backup_start;
+	struct sender *sender;   /* with --compress: the copy comes through it, not over libpq */
+	double ratio;            /* with --compress: compressed bytes per byte of blocks, sampled */
+	char ratio_text[160];    /* that, for the cost line; "" without compression */
+	uint64_t sent_bytes;     /* what crossed the network through the sender */
 };
 
 static void progress_cb(void *arg, uint64_t written)
@@ -178,6 +188,8 @@ static int incremental_check(struct recovery *r, struct errbuf *err)
 	 * The marker says an earlier run changed the directory and did not finish: a full copy
 	 * left part of the files, a rewind mixes two histories. Only a full copy repairs either.
 	 */
+	if (r->compression != NULL && zstream_check_codec(r->compression, err) != 0)
+		return -1;
 	targetmark_read(r->target_datadir, &mark);
 	if (mark.state == TARGET_MARK_COPYING) {
 		errbuf_set(err, "an earlier %s recovery of \"%s\" did not finish (it holds "
@@ -439,6 +451,28 @@ static int create_link(struct incr *c, const struct file_entry *e, struct errbuf
 	return rc;
 }
 
+/* A range of a source file into the same place in the target: through the sender, or libpq. */
+static int copy_range(struct incr *c, const char *path, uint64_t off, uint64_t len,
+		      struct errbuf *err)
+{
+	if (c->sender == NULL)
+		return source_queue_range(c->src, path, off, len, err);
+	return sender_queue(c->sender, path, off, len, err);
+}
+
+/* A whole source file (it may have grown since it was listed) in place of the target's. */
+static int copy_file(struct incr *c, const char *path, uint64_t len, struct errbuf *err)
+{
+	if (c->sender == NULL)
+		return source_queue_file(c->src, path, len, err);
+	if (!path_is_safe_relative(path))
+		return errbuf_set(err, "refusing to fetch \"%s\": not a path inside the data directory",
+				  path);
+	if (targetio_truncate_whole(c->tio, path, err) != 0)
+		return -1;
+	return sender_queue(c->sender, path, 0, SENDER_WHOLE, err);
+}
+
 static int queue_everything(struct incr *c, struct errbuf *err)
 {
 	size_t n = filemap_count(c->fm);
@@ -450,8 +484,8 @@ static int queue_everything(struct incr *c, struct errbuf *err)
 
 		if (e->action != ACTION_COPY)
 			while (blockmap_next(&e->blocks, &blk)) {
-				if (source_queue_range(c->src, e->path, (uint64_t) blk * BLOCK_SIZE,
-						       BLOCK_SIZE, err) != 0)
+				if (copy_range(c, e->path, (uint64_t) blk * BLOCK_SIZE, BLOCK_SIZE,
+					       err) != 0)
 					return -1;
 				blk++;
 			}
@@ -461,11 +495,11 @@ static int queue_everything(struct incr *c, struct errbuf *err)
 								    : create_link(c, e, err);
 			break;
 		case ACTION_COPY:
-			rc = source_queue_file(c->src, e->path, e->source_size, err);
+			rc = copy_file(c, e->path, e->source_size, err);
 			break;
 		case ACTION_COPY_TAIL:
-			rc = source_queue_range(c->src, e->path, e->target_size,
-						e->source_size - e->target_size, err);
+			rc = copy_range(c, e->path, e->target_size, e->source_size - e->target_size,
+					err);
 			break;
 		case ACTION_TRUNCATE:
 			rc = targetio_truncate(c->tio, e->path, e->source_size, err);
@@ -480,22 +514,42 @@ static int queue_everything(struct incr *c, struct errbuf *err)
 		if (rc != 0)
 			return -1;
 	}
-	return source_flush(c->src, err);
+	return c->sender != NULL ? sender_finish(c->r, c->sender, err) : source_flush(c->src, err);
 }
 
 /*
- * The copy: every action of the file map, the ranges fetched over libpq while a helper next to
- * the source asks its kernel to read them ahead (prefetch). Without that helper the copy works
- * the same, reading as it goes.
+ * The copy: every action of the file map. The ranges are fetched over libpq while a helper next
+ * to the source asks its kernel to read them ahead (prefetch); without that helper the copy works
+ * the same, reading as it goes. With --compress, a helper next to the source reads them itself
+ * and sends them compressed (sender), reading ahead as the requests arrive.
  */
 static int execute(struct incr *c, struct errbuf *err)
 {
 	struct recovery *r = c->r;
 	struct prefetch pf;
+	struct sender snd;
 	struct errbuf perr;
 	uint64_t advised = 0;
 	int rc;
 
+	if (r->compression != NULL) {
+		if (sender_start(r, c->tio, &snd, err) != 0)
+			return -1;
+		c->sender = &snd;
+		rc = queue_everything(c, err);
+		c->sender = NULL;
+		if (rc != 0) {
+			sender_abort(r, &snd);
+			return -1;
+		}
+		c->sent_bytes = snd.wire_bytes;
+		strategy_log(r, LOG_INFO, "dbid %d: the source sent %llu ranges, %llu MB compressed by "
+					  "%s to %llu MB (%.0f %%)",
+			     r->dbid, (unsigned long long) snd.requests, units_whole_mb(snd.raw_bytes),
+			     r->compression, units_whole_mb(snd.wire_bytes),
+			     snd.raw_bytes > 0 ? 100.0 * (double) snd.wire_bytes / (double) snd.raw_bytes : 0.0);
+		return 0;
+	}
 	errbuf_clear(&perr);
 	if (prefetch_start(r, &pf, &perr) == 0) {
 		source_set_hint(c->src, prefetch_hint, &pf);
@@ -810,6 +864,36 @@ static void skip_covered_blocks(struct incr *c)
 }
 
 /*
+ * With --compress: what the copied blocks weigh on the network for each byte of them, from a
+ * sample of both sides' changed blocks read in the target (the same relations' pages); TEXT
+ * says so for the cost line. 1 without compression, or when no sample could be read.
+ */
+static double block_ratio(struct incr *c, char *text, size_t len)
+{
+	struct recovery *r = c->r;
+	struct ratio_sample rs = { 0 };
+	struct errbuf err;
+
+	text[0] = '\0';
+	if (r->compression == NULL)
+		return 1.0;
+	errbuf_clear(&err);
+	if (ratio_add(&rs, r->target_datadir, &c->target_blocks, r->compression, RATIO_SAMPLE / 2,
+		      &err) != 0 ||
+	    ratio_add(&rs, r->target_datadir, &c->source_blocks.blocks, r->compression,
+		      RATIO_SAMPLE / 2, &err) != 0) {
+		strategy_log(r, LOG_WARNING, "dbid %d: cannot sample how the blocks compress (%s); "
+					     "counting them uncompressed",
+			     r->dbid, err.msg);
+		return 1.0;
+	}
+	if (rs.blocks > 0)
+		snprintf(text, len, " (compressed by %s to about %.0f %%, from a sample of %llu blocks)",
+			 r->compression, 100.0 * ratio_of(&rs), (unsigned long long) rs.blocks);
+	return ratio_of(&rs);
+}
+
+/*
  * Replay or blocks (see the top of the file): the cost of replaying the source's WAL since the
  * last common checkpoint and copying the target's blocks replay does not restore whole, against
  * copying the blocks either side changed since the divergence, scanned up to now. The source's
@@ -826,6 +910,7 @@ static int choose_method(struct incr *c, struct errbuf *err)
 	const struct walblocks_result *sb = &c->source_blocks;
 	char replay[32], blocks[32], peak[32], replay_total[32], blocks_total[32], why[ERRBUF_SIZE];
 	uint64_t block_bytes, cost_replay, cost_blocks;
+	double ratio;
 	lsn_t now;
 	int rc;
 
@@ -865,6 +950,7 @@ static int choose_method(struct incr *c, struct errbuf *err)
 		return 0;
 	}
 	c->scanned_to = sb->end;
+	c->ratio = block_ratio(c, c->ratio_text, sizeof(c->ratio_text));
 	if (sb->unsupported) {
 		unsupported_text(sb, why, sizeof(why));
 		if (c->target_lost_common)
@@ -903,14 +989,21 @@ static int choose_method(struct incr *c, struct errbuf *err)
 	}
 	/*
 	 * Both ways copy the target's changed blocks: the replay way those replay does not
-	 * restore whole, the blocks way those the source did not change as well.
+	 * restore whole, the blocks way those the source did not change as well. Compressed, the
+	 * blocks weigh what a sample of them does; the streamed WAL is never compressed.
 	 */
+	ratio = c->ratio;
 	cost_replay = c->replay_bytes +
-		      (c->target_blocks.nblocks -
-		       (sb->have_cover ? blockset_count_common(&c->target_blocks, &sb->covered) : 0)) *
-			      BLOCK_SIZE;
-	cost_blocks = (sb->blocks.nblocks + c->target_blocks.nblocks -
-		       blockset_count_common(&c->target_blocks, &sb->blocks)) * BLOCK_SIZE +
+		      (uint64_t) ((double) ((c->target_blocks.nblocks -
+					     (sb->have_cover ? blockset_count_common(&c->target_blocks,
+										     &sb->covered)
+							     : 0)) *
+					    BLOCK_SIZE) *
+				  ratio);
+	cost_blocks = (uint64_t) ((double) ((sb->blocks.nblocks + c->target_blocks.nblocks -
+					     blockset_count_common(&c->target_blocks, &sb->blocks)) *
+					    BLOCK_SIZE) *
+				  ratio) +
 		      BLOCKS_FIXED_COST;
 	c->method = cost_blocks < cost_replay ? METHOD_BLOCKS : METHOD_REPLAY;
 	units_format_bytes(sb->helper_peak_kb * 1024, peak, sizeof(peak));
@@ -919,9 +1012,9 @@ static int choose_method(struct incr *c, struct errbuf *err)
 	strategy_log(r, LOG_INFO, "dbid %d: replaying the source's WAL since the last common checkpoint "
 				  "means %s; the source changed %llu blocks (%s) since the divergence "
 				  "(%llu WAL records scanned next to it, helper's peak memory %s); with "
-				  "the target's blocks, the replay way costs %s, the blocks way %s: %s",
+				  "the target's blocks%s, the replay way costs %s, the blocks way %s: %s",
 		     r->dbid, replay, (unsigned long long) sb->blocks.nblocks, blocks,
-		     (unsigned long long) sb->records, peak, replay_total, blocks_total,
+		     (unsigned long long) sb->records, peak, c->ratio_text, replay_total, blocks_total,
 		     c->method == METHOD_BLOCKS ? "copying them is cheaper; replay starts at the "
 						  "backup's start"
 						: "replaying is cheaper");
@@ -1162,7 +1255,7 @@ static int incremental_run(struct recovery *r, struct errbuf *err)
 		full_copy_needed(r);
 		goto out;
 	}
-	r->bytes_copied = source_bytes_fetched(c.src);
+	r->bytes_copied = source_bytes_fetched(c.src) + c.sent_bytes;
 	rc = 0;
 out:
 	release(&c);
@@ -1199,7 +1292,8 @@ static int incremental_estimate(struct recovery *r, struct strategy_estimate *e,
 		struct filemap_totals totals;
 
 		filemap_totals(c.fm, &totals);
-		e->bytes = totals.fetch_bytes;
+		/* Compressed, the copy weighs what the sample of its blocks did. */
+		e->bytes = (uint64_t) ((double) totals.fetch_bytes * (c.ratio > 0 ? c.ratio : 1.0));
 		if (c.method == METHOD_BLOCKS) {
 			/* finish_blocks also copies the WAL segment the backup starts in. */
 			e->bytes += c.target_ctl.xlog_seg_size;
@@ -1218,12 +1312,15 @@ static int incremental_estimate(struct recovery *r, struct strategy_estimate *e,
 	return needed < 0 ? -1 : 0;
 }
 
-/* The helper next to the source: read ahead for the copy, or the blocks the source's WAL names. */
+/* The helper next to the source: read ahead for the copy, send it compressed, or the blocks the
+ * source's WAL names. */
 static int incremental_helper(const char *source_datadir, const char *const *args, int in_fd,
 			      int out_fd, struct errbuf *err)
 {
 	if (args != NULL && args[0] != NULL && strcmp(args[0], PREFETCH_HELPER_ARG) == 0)
 		return prefetch_helper(source_datadir, args, in_fd, out_fd, err);
+	if (args != NULL && args[0] != NULL && strcmp(args[0], SENDER_HELPER_ARG) == 0)
+		return sender_helper(source_datadir, args, in_fd, out_fd, err);
 	return walblocks_helper(source_datadir, args, in_fd, out_fd, err);
 }
 
@@ -1231,7 +1328,8 @@ const struct strategy strategy_incremental = {
 	.abi_version = STRATEGY_ABI_VERSION,
 	.name = "incremental",
 	.label = "Incremental",
-	.caps = STRATEGY_IN_PLACE_ONLY | STRATEGY_FALLS_BACK | STRATEGY_ESTIMATE_READS,
+	.caps = STRATEGY_IN_PLACE_ONLY | STRATEGY_FALLS_BACK | STRATEGY_ESTIMATE_READS |
+		STRATEGY_COMPRESSES,
 	.check = incremental_check,
 	.estimate = incremental_estimate,
 	.run = incremental_run,

@@ -150,12 +150,15 @@ side_changes() {
 	[ "$2" = new ] && [ "$WAY" = file-copy ] && sql "$1" "CREATE DATABASE tcopy_new TEMPLATE tmpl_src STRATEGY FILE_COPY"
 	psql -X -q -h 127.0.0.1 -p "$1" -U "$SEG_OS_USER" -d tmpl_src -c "UPDATE t SET v = v || '$2' WHERE id % 2 = $([ "$2" = old ] && echo 0 || echo 1)"
 }
-# both_ways_case CONTENT WAY: a divergence on CONTENT, recovered the WAY (replay or blocks) the
-# cost picks: the blocks way gets repeated updates of few pages across checkpoints on the new
-# primary (much WAL, few blocks). WAY file-copy: the replay way's divergence, with a database
-# created from a template's files on the new primary, which only the blocks way gets right.
+# both_ways_case CONTENT WAY [CODEC [LOAD]]: a divergence on CONTENT, recovered the WAY (replay
+# or blocks) the cost picks: the blocks way's LOAD (by default WAY's) adds repeated updates of few
+# pages across checkpoints on the new primary (much WAL, few blocks). WAY file-copy: the replay
+# way's divergence, with a database created from a template's files on the new primary, which
+# only the blocks way gets right. With CODEC, gprecoverseg --compress CODEC: the copy comes
+# compressed from a helper next to the source, and the cost counts the blocks as compressed.
 both_ways_case() {
-	local content=$1 way=$2 p m P M
+	local content=$1 way=$2 codec=${3:-} load=${4:-$2} p m P M opts=()
+	[ -n "$codec" ] && opts=(--compress "$codec")
 	WAY=$way
 	p=$(acting p "$content") m=$(acting m "$content")
 	P=$(seg port "$p") M=$(seg port "$m")
@@ -176,12 +179,12 @@ both_ways_case() {
 	sql "$M" "ALTER SYSTEM RESET primary_conninfo" 2>/dev/null
 	check "content $content fails over ($way case)" "${FTS[@]}"
 	side_changes "$M" new
-	if [ "$way" = blocks ]; then
+	if [ "$load" = blocks ]; then
 		for i in $(seq 1 12); do sql "$M" "UPDATE w_hot SET n = n + 1"; sql "$M" "CHECKPOINT"; done
 	fi
 	# Confirmed at the prompt (no -a), so that the plan carries the estimate.
-	check "gprecoverseg recovers it ($way case), the plan confirmed at the prompt" sh -c 'echo y | gprecoverseg'
-	grep -E "read ahead|are not copied|replaying the source's WAL since|replays [0-9.]+ [kMG]B of the source's WAL|need to copy|recovered with the incremental|the plan's estimate was" <<<"$LAST_OUT" | sed 's/^.*\]:-/# /'
+	check "gprecoverseg ${opts[*]} recovers it ($way case), the plan confirmed at the prompt" sh -c 'echo y | gprecoverseg "$@"' sh "${opts[@]}"
+	grep -E "the source sent|read ahead|are not copied|replaying the source's WAL since|replays [0-9.]+ [kMG]B of the source's WAL|need to copy|recovered with the incremental|the plan's estimate was" <<<"$LAST_OUT" | sed 's/^.*\]:-/# /'
 	output_has "what moved is set beside the plan's estimate ($way)" "dbid $p: moved [0-9.]+ [kMG]B; the plan's estimate was [0-9.]+ [kMG]B"
 	# The estimate is worth showing only if it is near: within 30 % of what moved.
 	near=$(grep -oE "dbid $p: moved [0-9.]+ [kMG]B; the plan's estimate was [0-9.]+ [kMG]B" <<<"$LAST_OUT" |
@@ -206,8 +209,23 @@ both_ways_case() {
 		output_has "the plan tells the way and the WAL to replay ($way)" "WAL to replay after the copy \(estimate\) += [0-9.]+ [kMG]B"
 		output_has "the log says replaying is cheaper" "(replaying is cheaper|cheaper than looking for the blocks it changed)"
 		output_has "replay starts at the common checkpoint" "replay starts at the common checkpoint"
-		output_has "the source's kernel reads the copy's ranges ahead" "dbid $p: read ahead on the source: [1-9][0-9]* ranges \([0-9]+ MB\)"
+		[ -z "$codec" ] && output_has "the source's kernel reads the copy's ranges ahead" "dbid $p: read ahead on the source: [1-9][0-9]* ranges \([0-9]+ MB\)"
 		output_has "the target's blocks that replay restores whole are not copied" "dbid $p: [1-9][0-9]* of the target's [0-9]+ changed blocks \([0-9.]+ [kMG]B\) are not copied: replay from the common checkpoint restores each from a full-page image"
+	fi
+	if [ -n "$codec" ]; then
+		output_has "the cost counts the blocks compressed ($way, $codec)" "with the target's blocks \(compressed by $codec to about [0-9]+ %, from a sample of [1-9][0-9]* blocks\)"
+		# Rows of repeat('x', 100): far smaller than the blocks.
+		sent=$(grep -oE "dbid $p: the source sent [0-9]+ ranges, [0-9]+ MB compressed by $codec to [0-9]+ MB \([0-9]+ %\)" <<<"$LAST_OUT" | grep -oE "\([0-9]+ %\)" | tr -d '(%) ')
+		if [ -n "$sent" ] && [ "$sent" -lt 50 ]; then
+			ok "the copy came compressed by $codec, to $sent % ($way)"
+		else
+			not_ok "the copy came compressed by $codec, to under 50 % ($way)" "$(grep -E "the source sent" <<<"$LAST_OUT")"
+		fi
+		if grep -q "read ahead on the source" <<<"$LAST_OUT"; then
+			not_ok "no libpq copy beside the helper's ($way, $codec)" "$(grep "read ahead" <<<"$LAST_OUT")"
+		else
+			ok "no libpq copy beside the helper's ($way, $codec)"
+		fi
 	fi
 	is_eq "in sync ($way)" "m u s" "$(seg_state "$p")"
 	wait_until 60 replayed "$M"
@@ -218,6 +236,9 @@ both_ways_case() {
 both_ways_case 0 replay
 both_ways_case 0 blocks
 both_ways_case 0 file-copy
+both_ways_case 0 blocks lz4
+# The replay case's divergence: compressed, its blocks weigh less than the WAL replay would read.
+both_ways_case 0 blocks zstd replay
 
 # --- the target recycled the WAL of the last common checkpoint -------------------------------
 # The last common checkpoint, two segments of common WAL, then the mirror is cut off; the old
