@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "fakehelper.h"
 #include "incremental/prefetch.h"
 #include "unit.h"
 #include "xalloc.h"
@@ -23,49 +24,12 @@
 /* In the build directory: on the disk the data directories use (a tmpfs /tmp cannot evict). */
 static char datadir[] = "build/prefetch-test-XXXXXX";
 
-/* The host's helper calls, with the helper run in a child process as `gpsegrecovery helper` would. */
-static int fake_start_helper(struct recovery *r, const char *const *args, struct strategy_helper *h,
-			     struct errbuf *err)
+static int real_helper(const char *const *args, int in_fd, int out_fd)
 {
-	int to[2], from[2];
-	pid_t pid;
+	struct errbuf err;
 
-	(void) r;
-	(void) err;
-	ck_assert_int_eq(pipe(to), 0);
-	ck_assert_int_eq(pipe(from), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		struct errbuf herr;
-
-		close(to[1]);
-		close(from[0]);
-		_exit(prefetch_helper(datadir, args, to[0], from[1], &herr) == 0 ? 0 : 1);
-	}
-	close(to[0]);
-	close(from[1]);
-	h->pid = pid;
-	h->to_fd = to[1];
-	h->from_fd = from[0];
-	return 0;
+	return prefetch_helper(datadir, args, in_fd, out_fd, &err);
 }
-
-static int fake_finish_helper(struct strategy_helper *h, struct errbuf *err)
-{
-	int status;
-
-	(void) err;
-	close(h->to_fd);
-	close(h->from_fd);
-	ck_assert_int_eq(waitpid(h->pid, &status, 0), h->pid);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-}
-
-static const struct strategy_host host = {
-	.start_helper = fake_start_helper,
-	.finish_helper = fake_finish_helper,
-};
 
 static char *make_file(void)
 {
@@ -130,7 +94,7 @@ static void remove_fixture(void)
 
 START_TEST(test_hinted_ranges_are_read_ahead)
 {
-	struct recovery r = { .host = &host, .source_dbid = 3 };
+	struct recovery r = { .host = &fake_helper_host, .source_dbid = 3 };
 	struct prefetch p;
 	struct errbuf err;
 	uint64_t advised = 0;
@@ -139,6 +103,7 @@ START_TEST(test_hinted_ranges_are_read_ahead)
 	size_t resident = 0;
 
 	ck_assert_uint_lt(resident_pages(path, second, len), pages / 2);
+	fake_helper_body = real_helper;
 	ck_assert_msg(prefetch_start(&r, &p, &err) == 0, "%s", err.msg);
 	prefetch_hint(&p, "base/5/16384", second, len);
 	prefetch_hint(&p, "base/5/16384", 0, 8192);
@@ -166,12 +131,13 @@ START_TEST(test_paths_outside_the_data_directory_are_refused)
 	const char *hostile[] = { "../../etc/passwd", "/etc/passwd", "base/../../x" };
 
 	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
-		struct recovery r = { .host = &host, .source_dbid = 3 };
+		struct recovery r = { .host = &fake_helper_host, .source_dbid = 3 };
 		struct prefetch p;
 		struct errbuf err;
 		uint64_t advised = 0;
 		char *path = make_file();
 
+		fake_helper_body = real_helper;
 		ck_assert_msg(prefetch_start(&r, &p, &err) == 0, "%s", err.msg);
 		prefetch_hint(&p, hostile[i], 0, 4096);
 		ck_assert_int_eq(prefetch_finish(&r, &p, &advised, &err), -1);

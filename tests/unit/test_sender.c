@@ -18,6 +18,7 @@
 #include "base/wire.h"
 #include "base/zstream.h"
 #include "fsutil.h"
+#include "fakehelper.h"
 #include "incremental/sender.h"
 #include "unit.h"
 #include "xalloc.h"
@@ -26,82 +27,35 @@
 
 static char root[] = "/tmp/sender-test-XXXXXX";
 static char *srcdir, *dstdir;
-/* What the child helper does: 0 the real helper, 1 a helper that stops after one answer. */
-static int helper_mode;
-
-static int fake_start_helper(struct recovery *r, const char *const *args, struct strategy_helper *h,
-			     struct errbuf *err)
+/* The real helper. */
+static int real_helper(const char *const *args, int in_fd, int out_fd)
 {
-	int to[2], from[2];
-	sigset_t term, old;
-	pid_t pid;
+	struct errbuf err;
 
-	(void) r;
-	(void) err;
-	ck_assert_int_eq(pipe(to), 0);
-	ck_assert_int_eq(pipe(from), 0);
-	/* check's own SIGTERM handler would take the whole process group down with the helper:
-	 * the child drops it before a SIGTERM can reach it. */
-	sigemptyset(&term);
-	sigaddset(&term, SIGTERM);
-	sigprocmask(SIG_BLOCK, &term, &old);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		struct errbuf herr;
-
-		signal(SIGTERM, SIG_DFL);
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		close(to[1]);
-		close(from[0]);
-		if (helper_mode == 1) {
-			/* Reads the requests, answers the first one only, and ends the stream. */
-			struct zwriter *z;
-			struct wire_in in;
-			unsigned char hdr[WIRE_FRAME_HEADER];
-			const unsigned char *p;
-			size_t len;
-			char type = 0;
-
-			wire_in_init(&in, to[0], "the target");
-			while (type != 'E')
-				if (wire_next(&in, &type, &p, &len, &herr) != 0)
-					_exit(2);
-			if (zwriter_open(args[1], zstream_fd_sink, (void *) (intptr_t) from[1], &z, &herr) != 0)
-				_exit(2);
-			wire_put_header(hdr, 'N', 0);
-			zwriter_write(z, hdr, sizeof(hdr), &herr);
-			zwriter_close(z, &herr);
-			_exit(0);
-		}
-		_exit(sender_helper(srcdir, args, to[0], from[1], &herr) == 0 ? 0 : 1);
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	close(to[0]);
-	close(from[1]);
-	h->pid = pid;
-	h->to_fd = to[1];
-	h->from_fd = from[0];
-	return 0;
+	return sender_helper(srcdir, args, in_fd, out_fd, &err);
 }
 
-static int fake_finish_helper(struct strategy_helper *h, struct errbuf *err)
+/* Reads the requests, answers the first one only, and ends the stream. */
+static int stopping_helper(const char *const *args, int in_fd, int out_fd)
 {
-	int status;
+	struct zwriter *z;
+	struct wire_in in;
+	struct errbuf err;
+	unsigned char hdr[WIRE_FRAME_HEADER];
+	const unsigned char *p;
+	size_t len;
+	char type = 0;
 
-	(void) err;
-	if (h->to_fd >= 0)
-		close(h->to_fd);
-	if (h->from_fd >= 0)
-		close(h->from_fd);
-	ck_assert_int_eq(waitpid(h->pid, &status, 0), h->pid);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+	wire_in_init(&in, in_fd, "the target");
+	while (type != 'E')
+		if (wire_next(&in, &type, &p, &len, &err) != 0)
+			return -1;
+	if (zwriter_open(args[1], zstream_fd_sink, (void *) (intptr_t) out_fd, &z, &err) != 0)
+		return -1;
+	wire_put_header(hdr, 'N', 0);
+	zwriter_write(z, hdr, sizeof(hdr), &err);
+	return zwriter_close(z, &err);
 }
-
-static const struct strategy_host host = {
-	.start_helper = fake_start_helper,
-	.finish_helper = fake_finish_helper,
-};
 
 static void write_file(const char *dir, const char *rel, const unsigned char *data, size_t len)
 {
@@ -173,7 +127,7 @@ static void remove_dirs(void)
 
 START_TEST(test_ranges_and_whole_files_arrive_compressed)
 {
-	struct recovery r = { .host = &host, .source_dbid = 3, .source_host = "h", .source_port = 1,
+	struct recovery r = { .host = &fake_helper_host, .source_dbid = 3, .source_host = "h", .source_port = 1,
 			      .compression = "lz4" };
 	struct targetio *tio;
 	struct sender s;
@@ -182,7 +136,7 @@ START_TEST(test_ranges_and_whole_files_arrive_compressed)
 	size_t len;
 
 	make_dirs();
-	helper_mode = 0;
+	fake_helper_body = real_helper;
 	write_file(srcdir, "base/5/16384", src, 400 * BLK);
 	write_file(dstdir, "base/5/16384", old, 400 * BLK);
 	write_file(srcdir, "base/5/16385", grown, 300 * BLK);
@@ -230,7 +184,7 @@ START_TEST(test_paths_outside_the_data_directory_are_refused)
 	const char *args[] = { SENDER_HELPER_ARG, "zstd", NULL };
 
 	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
-		struct recovery r = { .host = &host, .source_dbid = 3, .source_host = "h",
+		struct recovery r = { .host = &fake_helper_host, .source_dbid = 3, .source_host = "h",
 				      .source_port = 1, .compression = "zstd" };
 		unsigned char frame[WIRE_FRAME_HEADER + 16 + 64];
 		size_t plen = strlen(hostile[i]);
@@ -240,7 +194,7 @@ START_TEST(test_paths_outside_the_data_directory_are_refused)
 		int in[2], out;
 
 		make_dirs();
-		helper_mode = 0;
+		fake_helper_body = real_helper;
 		/* Refused on the target's side before anything is sent... */
 		tio = targetio_create(dstdir, NULL, NULL);
 		ck_assert_int_eq(sender_start(&r, tio, &s, &err), 0);
@@ -271,7 +225,7 @@ END_TEST
 
 START_TEST(test_a_helper_that_stops_half_way_is_an_error)
 {
-	struct recovery r = { .host = &host, .source_dbid = 3, .source_host = "h", .source_port = 1,
+	struct recovery r = { .host = &fake_helper_host, .source_dbid = 3, .source_host = "h", .source_port = 1,
 			      .compression = "lz4" };
 	unsigned char *src = pages(4, 1);
 	struct targetio *tio;
@@ -279,7 +233,7 @@ START_TEST(test_a_helper_that_stops_half_way_is_an_error)
 	struct errbuf err;
 
 	make_dirs();
-	helper_mode = 1;
+	fake_helper_body = stopping_helper;
 	write_file(srcdir, "base/5/16384", src, 4 * BLK);
 	tio = targetio_create(dstdir, NULL, NULL);
 	ck_assert_int_eq(sender_start(&r, tio, &s, &err), 0);
@@ -290,7 +244,6 @@ START_TEST(test_a_helper_that_stops_half_way_is_an_error)
 		      "%s", err.msg);
 	targetio_free(tio);
 	free(src);
-	helper_mode = 0;
 	remove_dirs();
 }
 END_TEST
@@ -298,7 +251,7 @@ END_TEST
 START_TEST(test_unknown_codecs_are_refused)
 {
 	const char *args[] = { SENDER_HELPER_ARG, "gzip", NULL };
-	struct recovery r = { .host = &host, .compression = "gzip" };
+	struct recovery r = { .host = &fake_helper_host, .compression = "gzip" };
 	struct sender s;
 	struct errbuf err;
 
