@@ -78,14 +78,15 @@ wait_caught_up() { # wait_caught_up PRIMARY-PORT: until its standby has flushed 
 # streamed_mb DATADIR SINCE PRIMARY-PORT: MB of WAL the instance in DATADIR has streamed from its
 # primary since SINCE (date -u '+%F %T'): from where its first walreceiver since then began
 # (log/startup.log, "started streaming WAL from primary at X"; a later one on the next timeline
-# begins where the first ended) to the primary's current position. Both tools' rebuilt mirrors
+# begins where the first ended) to the primary's current position (0 when it began past it: the
+# blocks way copies the segment it starts in). Both tools' rebuilt mirrors
 # stream what they do not hold, so "moved" counts the copy and this.
 streamed_mb() {
 	local start
 	start=$(awk -v since="$2" '$1 " " substr($2, 1, 8) >= since && /started streaming WAL from primary at/ {
 		for (i = 1; i <= NF; i++) if ($i == "at") { print $(i + 1); exit } }' "$1/log/startup.log" 2>/dev/null)
 	[ -n "$start" ] || { echo 0; return 0; }
-	sql "$3" "SELECT round(pg_wal_lsn_diff(pg_current_wal_lsn(), '$start') / 1e6, 1)"
+	sql "$3" "SELECT round(greatest(pg_wal_lsn_diff(pg_current_wal_lsn(), '$start'), 0) / 1e6, 1)"
 }
 stamp() { date -u '+%F %T'; }
 
