@@ -184,12 +184,12 @@ static int incremental_check(struct recovery *r, struct errbuf *err)
 	PGconn *conn;
 	int rc;
 
+	if (r->compression != NULL && zstream_check_codec(r->compression, err) != 0)
+		return -1;
 	/*
 	 * The marker says an earlier run changed the directory and did not finish: a full copy
 	 * left part of the files, a rewind mixes two histories. Only a full copy repairs either.
 	 */
-	if (r->compression != NULL && zstream_check_codec(r->compression, err) != 0)
-		return -1;
 	targetmark_read(r->target_datadir, &mark);
 	if (mark.state == TARGET_MARK_COPYING) {
 		errbuf_set(err, "an earlier %s recovery of \"%s\" did not finish (it holds "

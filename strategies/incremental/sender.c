@@ -87,7 +87,8 @@ static int zput(struct zframe_out *o, char type, const unsigned char *hdr, size_
 	unsigned char h[WIRE_FRAME_HEADER + 16];
 
 	wire_put_header(h, type, (uint32_t) (hlen + dlen));
-	memcpy(h + WIRE_FRAME_HEADER, hdr, hlen);
+	if (hlen > 0)
+		memcpy(h + WIRE_FRAME_HEADER, hdr, hlen);
 	if (zwriter_write(o->z, h, WIRE_FRAME_HEADER + hlen, err) != 0)
 		return -1;
 	return dlen > 0 ? zwriter_write(o->z, data, dlen, err) : 0;
