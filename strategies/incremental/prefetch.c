@@ -9,6 +9,7 @@
 
 #include "base/wire.h"
 #include "fsutil.h"
+#include "incremental/sourcefile.h"
 #include "xalloc.h"
 
 /* Frames (base/wire). */
@@ -25,27 +26,14 @@ enum {
 /* ---------------------------------------------------------------------------------------- */
 /* The helper, next to the source data */
 
-struct open_file {
-	char *path;
-	int fd;
-};
-
-static void advise(const char *datadir, struct open_file *of, const char *path, uint64_t off,
+/* A file that vanished since it was listed is no error: the copy itself says what to do. */
+static void advise(const char *datadir, struct source_file *f, const char *path, uint64_t off,
 		   uint64_t len)
 {
-	if (of->path == NULL || strcmp(of->path, path) != 0) {
-		char *full = path_join(datadir, path);
+	int fd = source_file_use(f, datadir, path);
 
-		if (of->fd >= 0)
-			close(of->fd);
-		free(of->path);
-		of->path = xstrdup(path);
-		of->fd = open(full, O_RDONLY | O_CLOEXEC);
-		free(full);
-	}
-	/* A file that vanished since it was listed: the copy itself says what to do. */
-	if (of->fd >= 0)
-		(void) posix_fadvise(of->fd, (off_t) off, (off_t) len, POSIX_FADV_WILLNEED);
+	if (fd >= 0)
+		(void) posix_fadvise(fd, (off_t) off, (off_t) len, POSIX_FADV_WILLNEED);
 }
 
 int prefetch_helper(const char *source_datadir, const char *const *args, int in_fd, int out_fd,
@@ -53,7 +41,7 @@ int prefetch_helper(const char *source_datadir, const char *const *args, int in_
 {
 	struct wire_in in;
 	struct wire_out out;
-	struct open_file of = { NULL, -1 };
+	struct source_file of = SOURCE_FILE_INIT;
 	uint64_t hints = 0, bytes = 0;
 	int rc = 0;
 
@@ -88,9 +76,7 @@ int prefetch_helper(const char *source_datadir, const char *const *args, int in_
 		hints++;
 		bytes += wire_get_u64(p + 8);
 	}
-	if (of.fd >= 0)
-		close(of.fd);
-	free(of.path);
+	source_file_close(&of);
 	if (rc == 0) {
 		unsigned char z[16];
 

@@ -11,6 +11,7 @@
 #include "base/wire.h"
 #include "base/zstream.h"
 #include "fsutil.h"
+#include "incremental/sourcefile.h"
 #include "xalloc.h"
 
 /*
@@ -76,12 +77,7 @@ static void reqlist_release(struct reqlist *l)
 /* ---------------------------------------------------------------------------------------- */
 /* The helper, next to the source data */
 
-struct zframe_out {
-	struct zwriter *z;
-	int fd;
-};
-
-static int zput(struct zframe_out *o, char type, const unsigned char *hdr, size_t hlen,
+static int zput(struct zwriter *z, char type, const unsigned char *hdr, size_t hlen,
 		const void *data, size_t dlen, struct errbuf *err)
 {
 	unsigned char h[WIRE_FRAME_HEADER + 16];
@@ -89,21 +85,20 @@ static int zput(struct zframe_out *o, char type, const unsigned char *hdr, size_
 	wire_put_header(h, type, (uint32_t) (hlen + dlen));
 	if (hlen > 0)
 		memcpy(h + WIRE_FRAME_HEADER, hdr, hlen);
-	if (zwriter_write(o->z, h, WIRE_FRAME_HEADER + hlen, err) != 0)
+	if (zwriter_write(z, h, WIRE_FRAME_HEADER + hlen, err) != 0)
 		return -1;
-	return dlen > 0 ? zwriter_write(o->z, data, dlen, err) : 0;
+	return dlen > 0 ? zwriter_write(z, data, dlen, err) : 0;
 }
 
 /* One request: its bytes as data frames, or a gone frame; then the next frame. */
-static int serve(struct zframe_out *o, int fd, const char *path, uint64_t off, uint64_t len,
+static int serve(struct zwriter *z, int fd, const char *path, uint64_t off, uint64_t len,
 		 unsigned char *buf, uint64_t *read_bytes, struct errbuf *err)
 {
 	unsigned char hdr[8];
 
-	if (fd < 0)
-		return zput(o, FRAME_GONE, NULL, 0, NULL, 0, err) != 0 ? -1
-									: zput(o, FRAME_NEXT, NULL, 0, NULL, 0, err);
-	while (len > 0) {
+	if (fd < 0 && zput(z, FRAME_GONE, NULL, 0, NULL, 0, err) != 0)
+		return -1;
+	while (fd >= 0 && len > 0) {
 		size_t want = len < PIECE ? (size_t) len : PIECE;
 		ssize_t n = pread(fd, buf, want, (off_t) off);
 
@@ -115,27 +110,28 @@ static int serve(struct zframe_out *o, int fd, const char *path, uint64_t off, u
 		if (n == 0)
 			break; /* shorter than asked: the file shrank or this is its end */
 		wire_put_u64(hdr, off);
-		if (zput(o, FRAME_DATA, hdr, 8, buf, (size_t) n, err) != 0)
+		if (zput(z, FRAME_DATA, hdr, 8, buf, (size_t) n, err) != 0)
 			return -1;
 		*read_bytes += (uint64_t) n;
 		off += (uint64_t) n;
 		if (len != SENDER_WHOLE)
 			len -= (uint64_t) n;
 	}
-	return zput(o, FRAME_NEXT, NULL, 0, NULL, 0, err);
+	return zput(z, FRAME_NEXT, NULL, 0, NULL, 0, err);
 }
 
 static int read_requests(const char *datadir, struct wire_in *in, struct reqlist *l,
 			 struct errbuf *err)
 {
-	int advise_fd = -1;
-	size_t advise_path = SIZE_MAX;
+	struct source_file ahead = SOURCE_FILE_INIT;
 	int rc = 0;
 
 	for (;;) {
 		const unsigned char *p;
 		size_t len;
 		char type, path[4096];
+		uint64_t off, n;
+		int fd;
 
 		if (wire_next(in, &type, &p, &len, err) != 0) {
 			rc = -1;
@@ -155,26 +151,16 @@ static int read_requests(const char *datadir, struct wire_in *in, struct reqlist
 					     "directory", path);
 			break;
 		}
-		reqlist_add(l, path, wire_get_u64(p), wire_get_u64(p + 8));
+		off = wire_get_u64(p);
+		n = wire_get_u64(p + 8);
+		reqlist_add(l, path, off, n);
 		/* Read ahead while the rest of the requests arrive. */
-		if (advise_path != l->npaths - 1) {
-			char *full = path_join(datadir, path);
-
-			if (advise_fd >= 0)
-				close(advise_fd);
-			advise_fd = open(full, O_RDONLY | O_CLOEXEC);
-			advise_path = l->npaths - 1;
-			free(full);
-		}
-		if (advise_fd >= 0) {
-			uint64_t off = wire_get_u64(p), n = wire_get_u64(p + 8);
-
-			(void) posix_fadvise(advise_fd, (off_t) off, n == SENDER_WHOLE ? 0 : (off_t) n,
+		fd = source_file_use(&ahead, datadir, path);
+		if (fd >= 0)
+			(void) posix_fadvise(fd, (off_t) off, n == SENDER_WHOLE ? 0 : (off_t) n,
 					     POSIX_FADV_WILLNEED);
-		}
 	}
-	if (advise_fd >= 0)
-		close(advise_fd);
+	source_file_close(&ahead);
 	return rc;
 }
 
@@ -183,11 +169,11 @@ int sender_helper(const char *source_datadir, const char *const *args, int in_fd
 {
 	struct wire_in in;
 	struct reqlist l = { 0 };
-	struct zframe_out o = { NULL, out_fd };
-	unsigned char *buf = NULL, z[16];
+	struct source_file f = SOURCE_FILE_INIT;
+	struct zwriter *z = NULL;
+	unsigned char *buf = NULL, done[16];
 	uint64_t read_bytes = 0;
-	size_t open_path = SIZE_MAX;
-	int fd = -1, rc;
+	int rc;
 
 	if (args == NULL || args[0] == NULL || strcmp(args[0], SENDER_HELPER_ARG) != 0 ||
 	    args[1] == NULL || args[2] != NULL)
@@ -198,34 +184,27 @@ int sender_helper(const char *source_datadir, const char *const *args, int in_fd
 	rc = read_requests(source_datadir, &in, &l, err);
 	wire_in_release(&in);
 	if (rc == 0)
-		rc = zwriter_open(args[1], zstream_fd_sink, (void *) (intptr_t) out_fd, &o.z, err);
+		rc = zwriter_open(args[1], zstream_fd_sink, (void *) (intptr_t) out_fd, &z, err);
 	if (rc == 0)
 		buf = xmalloc(PIECE);
 	for (size_t i = 0; rc == 0 && i < l.nreqs; i++) {
 		const struct sender_req *q = &l.reqs[i];
+		const char *path = l.paths[q->path];
+		int fd = source_file_use(&f, source_datadir, path);
 
-		if (q->path != open_path) {
-			char *full = path_join(source_datadir, l.paths[q->path]);
-
-			if (fd >= 0)
-				close(fd);
-			fd = open(full, O_RDONLY | O_CLOEXEC);
-			if (fd < 0 && errno != ENOENT)
-				rc = errbuf_set_errno(err, errno, "cannot open \"%s\"", full);
-			open_path = q->path;
-			free(full);
-		}
-		if (rc == 0)
-			rc = serve(&o, fd, l.paths[q->path], q->off, q->len, buf, &read_bytes, err);
+		/* A file gone since it was listed goes from the target too; nothing else is fine. */
+		if (fd < 0 && f.err != ENOENT)
+			rc = errbuf_set_errno(err, f.err, "cannot open \"%s\" in %s", path, source_datadir);
+		else
+			rc = serve(z, fd, path, q->off, q->len, buf, &read_bytes, err);
 	}
-	if (fd >= 0)
-		close(fd);
+	source_file_close(&f);
 	if (rc == 0) {
-		wire_put_u64(z, l.nreqs);
-		wire_put_u64(z + 8, read_bytes);
-		rc = zput(&o, FRAME_DONE, z, sizeof(z), NULL, 0, err);
+		wire_put_u64(done, l.nreqs);
+		wire_put_u64(done + 8, read_bytes);
+		rc = zput(z, FRAME_DONE, done, sizeof(done), NULL, 0, err);
 	}
-	if (o.z != NULL && zwriter_close(o.z, err) != 0)
+	if (z != NULL && zwriter_close(z, err) != 0)
 		rc = -1;
 	free(buf);
 	reqlist_release(&l);
