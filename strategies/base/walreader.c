@@ -956,6 +956,31 @@ int wal_reader_read_at(struct wal_reader *r, lsn_t lsn, const struct wal_record 
 	return WAL_READ_OK;
 }
 
+int wal_reader_read_first_in_segment(struct wal_reader *r, lsn_t seg_lsn,
+				     const struct wal_record **rec, struct errbuf *err)
+{
+	lsn_t page_lsn = seg_lsn;
+
+	r->have_position = false;
+	if (seg_lsn == LSN_INVALID || seg_lsn % r->seg_size != 0)
+		return errbuf_set(err, "no WAL segment starts at " LSN_FMT, LSN_ARGS(seg_lsn));
+	for (;;) {
+		const uint8_t *page;
+		uint32_t header = wal_page_header_size(page_lsn, r->seg_size), rem;
+		int status = load_page(r, page_lsn, &page, err);
+
+		if (status != WAL_READ_OK)
+			return status;
+		if (!(rd16(page + XLP_OFF_INFO) & XLP_FIRST_IS_CONTRECORD))
+			return wal_reader_read_at(r, page_lsn, rec, err);
+		/* The page starts with the rest of an earlier record; ours starts after it. */
+		rem = rd32(page + XLP_OFF_REM_LEN);
+		if (header + MAXALIGN(rem) < WAL_BLCKSZ)
+			return wal_reader_read_at(r, page_lsn + header + MAXALIGN(rem), rec, err);
+		page_lsn += WAL_BLCKSZ;
+	}
+}
+
 int wal_reader_read_next(struct wal_reader *r, const struct wal_record **rec, struct errbuf *err)
 {
 	int status;

@@ -175,6 +175,14 @@ int wal_reader_read_at(struct wal_reader *r, lsn_t lsn, const struct wal_record 
  */
 int wal_reader_read_next(struct wal_reader *r, const struct wal_record **rec, struct errbuf *err);
 
+/*
+ * The first record that starts at or after SEG_LSN, the start of a segment, past the rest of a
+ * record continued from the segment before (its first page says how long that is): where a
+ * scan of one slice of the WAL starts. Then read_next goes on from it.
+ */
+int wal_reader_read_first_in_segment(struct wal_reader *r, lsn_t seg_lsn,
+				     const struct wal_record **rec, struct errbuf *err);
+
 uint32_t wal_reader_seg_size(const struct wal_reader *r);
 
 /* Name of a built-in resource manager as pg_waldump prints it; "custom" or "invalid" otherwise. */

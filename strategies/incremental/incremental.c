@@ -771,6 +771,8 @@ static int scan_source_wal(struct incr *c, const struct walblocks_request *req, 
 	blockset_merge(&c->source_blocks.blocks, &more.blocks);
 	c->source_blocks.records += more.records;
 	c->source_blocks.end = more.end;
+	if (more.slices > c->source_blocks.slices)
+		c->source_blocks.slices = more.slices;
 	if (more.helper_peak_kb > c->source_blocks.helper_peak_kb)
 		c->source_blocks.helper_peak_kb = more.helper_peak_kb;
 	if (more.unsupported) {
@@ -1009,10 +1011,12 @@ static int choose_method(struct incr *c, struct errbuf *err)
 	units_format_bytes(cost_blocks, blocks_total, sizeof(blocks_total));
 	strategy_log(r, LOG_INFO, "dbid %d: replaying the source's WAL since the last common checkpoint "
 				  "means %s; the source changed %llu blocks (%s) since the divergence "
-				  "(%llu WAL records scanned next to it, helper's peak memory %s); with "
+				  "(%llu WAL records scanned next to it in %u slice%s at once, helper's "
+				  "peak memory %s); with "
 				  "the target's blocks%s, the replay way costs %s, the blocks way %s: %s",
 		     r->dbid, replay, (unsigned long long) sb->blocks.nblocks, blocks,
-		     (unsigned long long) sb->records, peak, c->ratio_text, replay_total, blocks_total,
+		     (unsigned long long) sb->records, sb->slices, sb->slices == 1 ? "" : "s", peak,
+		     c->ratio_text, replay_total, blocks_total,
 		     c->method == METHOD_BLOCKS ? "copying them is cheaper; replay starts at the "
 						  "backup's start"
 						: "replaying is cheaper");

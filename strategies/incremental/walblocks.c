@@ -1,6 +1,7 @@
 #include "incremental/walblocks.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "base/timeline.h"
 #include "base/walreader.h"
 #include "base/wire.h"
+#include "crc32c.h"
 #include "fsutil.h"
 #include "pgconn.h"
 #include "xalloc.h"
@@ -21,7 +23,7 @@ enum {
 	FRAME_UNSUPPORTED = 'U',/* u64 lsn, u8 rmid, u8 info */
 	FRAME_COVERED = 'V',    /* as R: the blocks replay restores whole on first reference */
 	FRAME_COVER_END = 'W',  /* u64 lsn (first references before it count), u64 file copy lsn */
-	FRAME_DONE = 'Z',       /* u64 start, u64 end, u64 records, u64 peak kB */
+	FRAME_DONE = 'Z',       /* u64 start, u64 end, u64 records, u64 peak kB, u32 slices */
 	FRAME_ERROR = 'X',      /* the message */
 };
 
@@ -33,6 +35,15 @@ enum {
 #define ARG_TLI "tli="
 #define ARG_SEG_SIZE "seg-size="
 #define ARG_SYSID "sysid="
+#define ARG_WORKERS "workers="
+
+/*
+ * A scan of much WAL is split into slices scanned at once: a cold scan waits on reading the
+ * files into the page cache, a kernel's work done on the reading CPU, so two readers go almost
+ * twice as fast on two CPUs (2.2 GB of WAL: 3.0-3.6 s in one, 1.6-1.9 s in two).
+ */
+#define MAX_WORKERS 4
+#define MIN_SLICE_BYTES ((lsn_t) 64 << 20)
 
 /* ---------------------------------------------------------------------------------------- */
 /* The helper, next to the source data */
@@ -47,6 +58,9 @@ struct scan {
 	lsn_t file_copy_lsn; /* the first CREATE DATABASE by file copy from cover_from on */
 	uint64_t records;
 	lsn_t start, end;
+	/* The first record's xl_prev and the last record noted: where slices of a split scan meet. */
+	lsn_t first_prev, last_lsn;
+	uint32_t slices; /* how many slices it was scanned in, at once (1: in one piece) */
 	bool unsupported;
 	lsn_t bad_lsn;
 	uint8_t bad_rmid, bad_info;
@@ -78,6 +92,9 @@ static int parse_args(const char *const *args, struct walblocks_request *req, st
 			req->tli = (uint32_t) atol(a + strlen(ARG_TLI));
 		else if (strncmp(a, ARG_SEG_SIZE, strlen(ARG_SEG_SIZE)) == 0)
 			req->seg_size = (uint32_t) strtoul(a + strlen(ARG_SEG_SIZE), NULL, 10);
+		else if (strncmp(a, ARG_WORKERS, strlen(ARG_WORKERS)) == 0 &&
+			 atoi(a + strlen(ARG_WORKERS)) >= 1 && atoi(a + strlen(ARG_WORKERS)) <= MAX_WORKERS)
+			req->workers = (unsigned) atoi(a + strlen(ARG_WORKERS));
 		else if (strncmp(a, ARG_SYSID, strlen(ARG_SYSID)) == 0)
 			req->system_identifier = strtoull(a + strlen(ARG_SYSID), NULL, 10);
 		else
@@ -132,6 +149,9 @@ static void note_record(const struct wal_record *rec, const struct walblocks_req
 	}
 }
 
+static int scan_from(struct wal_reader *reader, const struct walblocks_request *req, lsn_t start,
+		     int status, const struct wal_record *rec, struct scan *sc, struct errbuf *err);
+
 /*
  * Records from START while they begin before REQ->to; the blocks into SC. After a record whose
  * blocks are unknown the blocks way is out; with a cover the scan goes on, only to find a
@@ -143,9 +163,20 @@ static int scan_records(struct wal_reader *reader, const struct walblocks_reques
 	const struct wal_record *rec;
 	int status = wal_reader_read_at(reader, start, &rec, err);
 
+	return scan_from(reader, req, start, status, rec, sc, err);
+}
+
+/* scan_records from STATUS and REC, the first record read at START (or the failure to read it). */
+static int scan_from(struct wal_reader *reader, const struct walblocks_request *req, lsn_t start,
+		     int status, const struct wal_record *rec, struct scan *sc, struct errbuf *err)
+{
 	sc->start = start;
 	sc->end = start;
+	sc->slices = 1;
+	if (status == WAL_READ_OK)
+		sc->first_prev = rec->prev;
 	while (status == WAL_READ_OK && rec->lsn < req->to) {
+		sc->last_lsn = rec->lsn;
 		if (!sc->unsupported && walscan_classify_record(rec) == WALSCAN_RECORD_UNSUPPORTED) {
 			sc->unsupported = true;
 			sc->bad_lsn = rec->lsn;
@@ -175,6 +206,192 @@ static int scan_records(struct wal_reader *reader, const struct walblocks_reques
 	if (sc->cover)
 		sc->cover_end = sc->end;
 	return 0;
+}
+
+/* One slice of a split scan: records from the first one at or after FROM (a segment's start;
+ * the scan's own start for the first) while they begin before its request's TO. */
+struct slice {
+	const char *waldir;
+	const struct timeline_history *hist;
+	struct walblocks_request req;
+	lsn_t from;
+	bool first;
+	struct scan sc;
+	bool empty;    /* no record starts in the slice */
+	bool at_end;   /* the WAL ended in it, before its TO */
+	int rc;
+	struct errbuf err;
+	pthread_t thread;
+	bool started;
+};
+
+static void scan_free(struct scan *sc)
+{
+	blockset_free(&sc->blocks);
+	blockset_free(&sc->seen);
+	blockset_free(&sc->covered);
+}
+
+static void *scan_slice(void *arg)
+{
+	struct slice *s = arg;
+	struct wal_reader_options wo = { .waldir = s->waldir, .history = s->hist,
+					 .seg_size = s->req.seg_size,
+					 .system_identifier = s->req.system_identifier };
+	struct wal_reader *reader = NULL;
+	const struct wal_record *rec = NULL;
+	int status;
+
+	s->rc = wal_reader_open(&wo, &reader, &s->err);
+	if (s->rc != 0)
+		return NULL;
+	status = s->first ? wal_reader_read_at(reader, s->from, &rec, &s->err)
+			  : wal_reader_read_first_in_segment(reader, s->from, &rec, &s->err);
+	if (status == WAL_READ_END || (status == WAL_READ_OK && rec->lsn >= s->req.to)) {
+		s->empty = true;
+		s->at_end = status == WAL_READ_END;
+	} else {
+		s->rc = scan_from(reader, &s->req, status == WAL_READ_OK ? rec->lsn : s->from, status,
+				  rec, &s->sc, &s->err);
+		s->at_end = s->rc == 0 && !s->sc.unsupported && s->sc.end < s->req.to;
+	}
+	wal_reader_close(reader);
+	return NULL;
+}
+
+/* How many slices for the scan from START: 1 unless the WAL is long and there are CPUs. */
+static unsigned slice_count(const struct walblocks_request *req, lsn_t start)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	lsn_t len = req->to > start ? req->to - start : 0;
+	unsigned n;
+
+	if (req->workers > 0)
+		return req->workers;
+	n = cpus < 1 ? 1 : cpus > MAX_WORKERS ? MAX_WORKERS : (unsigned) cpus;
+	while (n > 1 && len / n < MIN_SLICE_BYTES)
+		n--;
+	return n;
+}
+
+/*
+ * The slices' findings into OUT in WAL order, as one scan from the first slice's start would
+ * have made them: a block is covered only if its first reference overall is, a slice's block
+ * references count only up to the first record whose blocks are unknown (and, without a cover,
+ * nothing after it), the first database copy wins. False when the slices do not meet exactly
+ * (the WAL ended or broke in one of them): the caller scans once instead.
+ */
+static bool merge_slices(struct slice *sl, unsigned n, const struct walblocks_request *req,
+			 struct scan *out)
+{
+	bool counting = true; /* no record whose blocks are unknown yet */
+	lsn_t last_lsn = LSN_INVALID;
+	bool ended = false;
+
+	out->start = sl[0].sc.start;
+	out->end = out->start;
+	for (unsigned i = 0; i < n; i++) {
+		struct scan *sc = &sl[i].sc;
+
+		if (sl[i].rc != 0)
+			return false;
+		if (sl[i].empty) {
+			if (sl[i].at_end && !req->to_or_end)
+				return false;
+			ended = ended || sl[i].at_end;
+			continue;
+		}
+		/* Each slice goes on from the last record before it, as one scan would. */
+		if (ended || (i > 0 && sc->first_prev != last_lsn))
+			return false;
+		if (!counting && req->cover_from == LSN_INVALID)
+			break;
+		if (out->file_copy_lsn == LSN_INVALID)
+			out->file_copy_lsn = sc->file_copy_lsn;
+		if (out->cover) {
+			/* Only first references overall: not the blocks earlier slices referenced. */
+			blockset_subtract(&sc->covered, &out->seen);
+			blockset_merge(&out->covered, &sc->covered);
+			blockset_merge(&out->seen, &sc->seen);
+			out->cover_end = sc->cover_end;
+			out->cover = sc->cover;
+		}
+		if (counting) {
+			blockset_merge(&out->blocks, &sc->blocks);
+			out->records += sc->records;
+			out->end = sc->end;
+			if (sc->unsupported) {
+				counting = false;
+				out->unsupported = true;
+				out->bad_lsn = sc->bad_lsn;
+				out->bad_rmid = sc->bad_rmid;
+				out->bad_info = sc->bad_info;
+			}
+		}
+		last_lsn = sc->last_lsn;
+		ended = sl[i].at_end;
+		if (sc->unsupported && req->cover_from == LSN_INVALID)
+			break;
+	}
+	return true;
+}
+
+/*
+ * scan_records over the WAL from START, in slices at once when it is long (slice_count): each
+ * slice but the first starts at a segment boundary, with the first record there. If the
+ * slices do not meet exactly, the scan is made once, in one piece.
+ */
+static int scan_split(const char *waldir, const struct timeline_history *hist,
+		      struct wal_reader *reader, const struct walblocks_request *req, lsn_t start,
+		      struct scan *sc, struct errbuf *err)
+{
+	unsigned n = slice_count(req, start), made = 0;
+	bool cover = sc->cover;
+	struct slice sl[MAX_WORKERS];
+	lsn_t bounds[MAX_WORKERS + 1];
+	bool merged;
+
+	bounds[0] = start;
+	for (unsigned k = 1; k < n; k++) {
+		lsn_t b = start + (req->to - start) / n * k;
+
+		b -= b % req->seg_size;
+		if (b > bounds[made])
+			bounds[++made] = b;
+	}
+	n = made + 1;
+	if (n < 2)
+		return scan_records(reader, req, start, sc, err);
+	bounds[n] = req->to;
+	/* The CRC code picks its implementation on first use: not in two threads at once. */
+	(void) crc32c_update(CRC32C_INIT, "", 0);
+	memset(sl, 0, sizeof(sl));
+	for (unsigned i = 0; i < n; i++) {
+		sl[i] = (struct slice){ .waldir = waldir, .hist = hist, .req = *req, .from = bounds[i],
+					.first = i == 0,
+					.sc = { .blocks = BLOCKSET_INIT, .seen = BLOCKSET_INIT,
+						.covered = BLOCKSET_INIT, .cover = sc->cover } };
+		sl[i].req.to = bounds[i + 1];
+		errbuf_clear(&sl[i].err);
+		sl[i].started = pthread_create(&sl[i].thread, NULL, scan_slice, &sl[i]) == 0;
+		/* Without a thread of its own, a slice is scanned here, while the others run. */
+		if (!sl[i].started)
+			scan_slice(&sl[i]);
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (sl[i].started)
+			pthread_join(sl[i].thread, NULL);
+	merged = merge_slices(sl, n, req, sc);
+	for (unsigned i = 0; i < n; i++)
+		scan_free(&sl[i].sc);
+	if (merged) {
+		sc->slices = n;
+		return 0;
+	}
+	scan_free(sc);
+	*sc = (struct scan){ .blocks = BLOCKSET_INIT, .seen = BLOCKSET_INIT, .covered = BLOCKSET_INIT,
+			     .cover = cover };
+	return scan_records(reader, req, start, sc, err);
 }
 
 static int send_blocks(struct wire_out *w, char type, const struct blockset *set, struct errbuf *err)
@@ -262,7 +479,7 @@ static int helper_scan(const char *source_datadir, const struct walblocks_reques
 		}
 	}
 	if (rc == 0)
-		rc = scan_records(reader, req, start, &sc, err);
+		rc = scan_split(waldir, &hist, reader, req, start, &sc, err);
 	if (rc == 0 && req->cover_from != LSN_INVALID && sc.cover_end != LSN_INVALID) {
 		unsigned char p[16];
 
@@ -284,17 +501,16 @@ static int helper_scan(const char *source_datadir, const struct walblocks_reques
 	}
 	if (rc == 0) {
 		struct rusage ru;
-		unsigned char p[32];
+		unsigned char p[36];
 
 		wire_put_u64(p, sc.start);
 		wire_put_u64(p + 8, sc.end);
 		wire_put_u64(p + 16, sc.records);
 		wire_put_u64(p + 24, getrusage(RUSAGE_SELF, &ru) == 0 ? (uint64_t) ru.ru_maxrss : 0);
+		wire_put_u32(p + 32, sc.slices);
 		rc = wire_put(w, FRAME_DONE, p, sizeof(p), NULL, 0, err);
 	}
-	blockset_free(&sc.blocks);
-	blockset_free(&sc.seen);
-	blockset_free(&sc.covered);
+	scan_free(&sc);
 	wal_reader_close(reader);
 	timeline_history_release(&hist);
 	free(waldir);
@@ -416,6 +632,7 @@ static int read_answer(int source_dbid, struct wire_in *in, struct walblocks_res
 			out->end = wire_get_u64(p + 8);
 			out->records = wire_get_u64(p + 16);
 			out->helper_peak_kb = wire_get_u64(p + 24);
+			out->slices = len >= 36 ? wire_get_u32(p + 32) : 1;
 			return 0;
 		case FRAME_ERROR:
 			return errbuf_set(err, "the incremental helper next to source dbid %d: %.*s",

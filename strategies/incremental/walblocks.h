@@ -32,6 +32,11 @@ struct walblocks_request {
 	uint32_t tli;    /* the source's timeline: its history picks each segment's file */
 	uint32_t seg_size;
 	uint64_t system_identifier; /* 0: whatever the first segment says */
+	/*
+	 * Slices of the WAL the helper scans at once, each in a thread of its own: 0 lets it pick
+	 * (one per CPU, up to 4, for at least 64 MB each); only the helper's own tests set it.
+	 */
+	unsigned workers;
 };
 
 struct walblocks_result {
@@ -41,6 +46,7 @@ struct walblocks_result {
 	lsn_t start, end;                /* the first record read, the end of the last one */
 	uint64_t records;
 	uint64_t helper_peak_kb;         /* the helper's peak resident set */
+	uint32_t slices;                 /* slices of the WAL it scanned at once (1: in one piece) */
 	/*
 	 * Blocks whose first reference from cover_from on carries a full-page image that replay
 	 * applies, or initialises the page: replay from cover_from overwrites whatever the target

@@ -366,6 +366,196 @@ START_TEST(test_helper_names_the_blocks_replay_restores_whole)
 }
 END_TEST
 
+/* Every record's start, in WAL order: the reference for where slices begin. */
+struct starts {
+	lsn_t *lsn;
+	size_t n, cap;
+};
+
+static int note_start(const struct wal_record *rec, void *arg, struct errbuf *err)
+{
+	struct starts *s = arg;
+
+	(void) err;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 4096;
+		s->lsn = xrealloc(s->lsn, s->cap * sizeof(*s->lsn));
+	}
+	s->lsn[s->n++] = rec->lsn;
+	return 0;
+}
+
+START_TEST(test_first_record_in_each_segment)
+{
+	struct timeline_history h, hp;
+	struct wal_reader *reader = open_reader("b", 2, &h), *probe = open_reader("b", 2, &hp);
+	struct walblocks_result all;
+	struct starts st = { NULL, 0, 0 };
+	const char *args[] = { "from=0/900028", "to=FFFFFFFF/FFFFFFFF", "to-or-end", "tli=2",
+			       "seg-size=1048576", NULL };
+	struct errbuf err;
+	size_t i = 0, checked = 0, continued = 0;
+
+	ck_assert_msg(run_helper("b", args, &all, &err) == 0, "%s", err.msg);
+	ck_assert_msg(walscan_forward(reader, all.start, all.end, note_start, &st, &err) == 0, "%s", err.msg);
+	/* Each segment after the first: the first record a walk meets at or after its start. */
+	for (lsn_t seg = all.start - all.start % SEG_SIZE + SEG_SIZE; seg < all.end; seg += SEG_SIZE) {
+		const struct wal_record *rec;
+		int status;
+
+		while (i < st.n && st.lsn[i] < seg)
+			i++;
+		if (i == st.n)
+			break;
+		status = wal_reader_read_first_in_segment(probe, seg, &rec, &err);
+		ck_assert_msg(status == WAL_READ_OK, "segment at " LSN_FMT ": %s", LSN_ARGS(seg), err.msg);
+		ck_assert_msg(rec->lsn == st.lsn[i], "segment at " LSN_FMT ": found " LSN_FMT ", a walk " LSN_FMT,
+			      LSN_ARGS(seg), LSN_ARGS(rec->lsn), LSN_ARGS(st.lsn[i]));
+		ck_assert_uint_eq(rec->prev, st.lsn[i - 1]);
+		/* and reading on follows the walk */
+		ck_assert_int_eq(wal_reader_read_next(probe, &rec, &err), WAL_READ_OK);
+		ck_assert_uint_eq(rec->lsn, st.lsn[i + 1]);
+		checked++;
+		if (st.lsn[i] > seg + 40) /* the long page header */
+			continued++;
+	}
+	/* The fixture's records cross segment boundaries, so both cases are covered. */
+	ck_assert_uint_ge(checked, 10);
+	ck_assert_uint_ge(continued, 1);
+	ck_assert_uint_lt(continued, checked);
+	{
+		const struct wal_record *rec;
+
+		/* Only a segment's start is a place to start a slice. */
+		ck_assert_int_eq(wal_reader_read_first_in_segment(probe, SEG_SIZE * 9 + 8192, &rec, &err),
+				 WAL_READ_ERROR);
+	}
+	free(st.lsn);
+	wal_reader_close(reader);
+	wal_reader_close(probe);
+	timeline_history_release(&h);
+	timeline_history_release(&hp);
+	walblocks_release(&all);
+}
+END_TEST
+
+/* The same findings, whether scanned in one piece or in slices at once. */
+static void assert_same_result(const struct walblocks_result *a, const struct walblocks_result *b,
+			       const char *what)
+{
+	ck_assert_msg(a->start == b->start && a->end == b->end && a->records == b->records,
+		      "%s: start " LSN_FMT "/" LSN_FMT ", end " LSN_FMT "/" LSN_FMT ", records %llu/%llu",
+		      what, LSN_ARGS(a->start), LSN_ARGS(b->start), LSN_ARGS(a->end), LSN_ARGS(b->end),
+		      (unsigned long long) a->records, (unsigned long long) b->records);
+	ck_assert_msg(a->blocks.nblocks == b->blocks.nblocks &&
+			      blockset_count_common(&a->blocks, &b->blocks) == a->blocks.nblocks,
+		      "%s: %llu and %llu blocks", what, (unsigned long long) a->blocks.nblocks,
+		      (unsigned long long) b->blocks.nblocks);
+	ck_assert_msg(a->have_cover == b->have_cover && a->cover_end == b->cover_end &&
+			      a->file_copy_lsn == b->file_copy_lsn,
+		      "%s: cover end " LSN_FMT "/" LSN_FMT ", file copy " LSN_FMT "/" LSN_FMT, what,
+		      LSN_ARGS(a->cover_end), LSN_ARGS(b->cover_end), LSN_ARGS(a->file_copy_lsn),
+		      LSN_ARGS(b->file_copy_lsn));
+	ck_assert_msg(a->covered.nblocks == b->covered.nblocks &&
+			      blockset_count_common(&a->covered, &b->covered) == a->covered.nblocks,
+		      "%s: %llu and %llu covered blocks", what, (unsigned long long) a->covered.nblocks,
+		      (unsigned long long) b->covered.nblocks);
+	ck_assert_msg(a->unsupported == b->unsupported && a->unsupported_lsn == b->unsupported_lsn,
+		      "%s: unsupported", what);
+	ck_assert_msg(a->have_checkpoint == b->have_checkpoint && a->checkpoint.lsn == b->checkpoint.lsn,
+		      "%s: checkpoint", what);
+}
+
+START_TEST(test_helper_scans_in_slices_as_in_one_piece)
+{
+	lsn_t div = divergence_a_b();
+	struct walscan_checkpoint common;
+	struct timeline_history h;
+	struct wal_reader *reader;
+	char from[64], cover_redo[64], cover_start[64], before[64], to[64], workers[32], cover_mid[4][64];
+	const char *start = info_value("b", "start");
+	struct walblocks_result end_of_wal;
+	struct errbuf err;
+	const char *to_end[] = { from, "to=FFFFFFFF/FFFFFFFF", "to-or-end", "tli=2", "seg-size=1048576", NULL };
+
+	reader = open_reader("a", 1, &h);
+	ck_assert_msg(walscan_find_last_checkpoint(reader, div, &common, &err) == 0, "%s", err.msg);
+	wal_reader_close(reader);
+	timeline_history_release(&h);
+	snprintf(from, sizeof(from), "from=" LSN_FMT, LSN_ARGS(div));
+	snprintf(cover_redo, sizeof(cover_redo), "cover-from=" LSN_FMT, LSN_ARGS(common.redo));
+	snprintf(cover_start, sizeof(cover_start), "cover-from=%s", start);
+	snprintf(before, sizeof(before), "checkpoint-before=" LSN_FMT, LSN_ARGS(div));
+	/* A real end, so that the slices lie inside the WAL. */
+	ck_assert_msg(run_helper("b", to_end, &end_of_wal, &err) == 0, "%s", err.msg);
+	snprintf(to, sizeof(to), "to=" LSN_FMT, LSN_ARGS(end_of_wal.end));
+	walblocks_release(&end_of_wal);
+	/*
+	 * Covers that start between checkpoints: a block first referenced without an image in one
+	 * slice and with one after the next checkpoint, in a later slice, is not covered.
+	 */
+	{
+		struct starts st = { NULL, 0, 0 };
+		struct walblocks_result all;
+		char from_start[64];
+		const char *whole[] = { from_start, to, "tli=2", "seg-size=1048576", NULL };
+
+		snprintf(from_start, sizeof(from_start), "from=%s", start);
+		ck_assert_msg(run_helper("b", whole, &all, &err) == 0, "%s", err.msg);
+		reader = open_reader("b", 2, &h);
+		ck_assert_msg(walscan_forward(reader, all.start, all.end, note_start, &st, &err) == 0, "%s", err.msg);
+		wal_reader_close(reader);
+		timeline_history_release(&h);
+		for (size_t k = 0; k < 4; k++) {
+			lsn_t at = st.lsn[st.n * (k == 0 ? 10 : k * 20 + 20) / 100];
+
+			ck_assert_uint_le(at, div);
+			snprintf(cover_mid[k], sizeof(cover_mid[k]), "cover-from=" LSN_FMT, LSN_ARGS(at));
+		}
+		free(st.lsn);
+		walblocks_release(&all);
+	}
+	{
+		/* changed blocks only; a cover from the common redo; one stopped by the fixture's
+		 * CREATE DATABASE by file copy; the common checkpoint first; the WAL's own end;
+		 * covers from 10, 40, 60 and 80 % of the way through the fixture's records */
+		const char *cases[][8] = {
+			{ from, to, "tli=2", "seg-size=1048576", workers, NULL },
+			{ from, cover_redo, to, "tli=2", "seg-size=1048576", workers, NULL },
+			{ from, cover_start, to, "tli=2", "seg-size=1048576", workers, NULL },
+			{ before, to, "tli=2", "seg-size=1048576", workers, NULL },
+			{ from, "to=0/7FFFFFF", "to-or-end", "tli=2", "seg-size=1048576", workers, NULL },
+			{ from, cover_mid[0], to, "tli=2", "seg-size=1048576", workers, NULL },
+			{ from, cover_mid[1], to, "tli=2", "seg-size=1048576", workers, NULL },
+			{ from, cover_mid[2], to, "tli=2", "seg-size=1048576", workers, NULL },
+			{ from, cover_mid[3], to, "tli=2", "seg-size=1048576", workers, NULL },
+		};
+		for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+			struct walblocks_result one, sliced;
+
+			snprintf(workers, sizeof(workers), "workers=1");
+			ck_assert_msg(run_helper("b", cases[c], &one, &err) == 0, "case %zu: %s", c, err.msg);
+			ck_assert_uint_gt(one.records, 0);
+			ck_assert_uint_eq(one.slices, 1);
+			for (unsigned n = 2; n <= 4; n++) {
+				char what[64];
+
+				snprintf(workers, sizeof(workers), "workers=%u", n);
+				snprintf(what, sizeof(what), "case %zu, %u slices", c, n);
+				ck_assert_msg(run_helper("b", cases[c], &sliced, &err) == 0, "%s: %s", what, err.msg);
+				assert_same_result(&one, &sliced, what);
+				/* in slices indeed, not in one piece after slices that did not meet */
+				ck_assert_msg(sliced.slices >= 2, "%s: scanned in %u", what, sliced.slices);
+				walblocks_release(&sliced);
+			}
+			if (c == 2)
+				ck_assert(one.file_copy_lsn != LSN_INVALID && one.cover_end < one.end);
+			walblocks_release(&one);
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_helper_refuses_bad_arguments)
 {
 	const char *no_seg[] = { "from=0/1000000", "to=0/2000000", "tli=2", NULL };
@@ -391,6 +581,8 @@ static Suite *walblocks_suite(void)
 	tcase_add_test(tc, test_helper_finds_the_common_checkpoint);
 	tcase_add_test(tc, test_helper_names_the_blocks_replay_restores_whole);
 	tcase_add_test(tc, test_helper_refuses_bad_arguments);
+	tcase_add_test(tc, test_first_record_in_each_segment);
+	tcase_add_test(tc, test_helper_scans_in_slices_as_in_one_piece);
 	suite_add_tcase(s, tc);
 	return s;
 }
