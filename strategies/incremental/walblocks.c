@@ -251,8 +251,9 @@ static void *scan_slice(void *arg)
 		s->empty = true;
 		s->at_end = status == WAL_READ_END;
 	} else {
-		s->rc = scan_from(reader, &s->req, status == WAL_READ_OK ? rec->lsn : s->from, status,
-				  rec, &s->sc, &s->err);
+		/* The first slice starts where one scan would say it did, even past a skipped record. */
+		s->rc = scan_from(reader, &s->req, s->first || status != WAL_READ_OK ? s->from : rec->lsn,
+				  status, rec, &s->sc, &s->err);
 		s->at_end = s->rc == 0 && !s->sc.unsupported && s->sc.end < s->req.to;
 	}
 	wal_reader_close(reader);
@@ -365,12 +366,11 @@ static int scan_split(const char *waldir, const struct timeline_history *hist,
 	bounds[n] = req->to;
 	/* The CRC code picks its implementation on first use: not in two threads at once. */
 	(void) crc32c_update(CRC32C_INIT, "", 0);
-	memset(sl, 0, sizeof(sl));
 	for (unsigned i = 0; i < n; i++) {
 		sl[i] = (struct slice){ .waldir = waldir, .hist = hist, .req = *req, .from = bounds[i],
 					.first = i == 0,
 					.sc = { .blocks = BLOCKSET_INIT, .seen = BLOCKSET_INIT,
-						.covered = BLOCKSET_INIT, .cover = sc->cover } };
+						.covered = BLOCKSET_INIT, .cover = cover } };
 		sl[i].req.to = bounds[i + 1];
 		errbuf_clear(&sl[i].err);
 		sl[i].started = pthread_create(&sl[i].thread, NULL, scan_slice, &sl[i]) == 0;
